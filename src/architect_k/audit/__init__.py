@@ -1,0 +1,14 @@
+"""``architect-k audit``: the R1-R12 rule engine for ML repositories.
+
+The core imports only the standard library and PyYAML: copier runs it as a post-render task in
+its own interpreter. Optional extras (detect-secrets) are imported lazily.
+"""
+
+from __future__ import annotations
+
+from architect_k.audit.engine import UsageError, run_audit
+from architect_k.audit.model import AuditResult, Finding, Rule
+from architect_k.audit.registry import load_rules
+from architect_k.audit.repo import RepoError
+
+__all__ = ["AuditResult", "Finding", "RepoError", "Rule", "UsageError", "load_rules", "run_audit"]

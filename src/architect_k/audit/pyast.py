@@ -1,0 +1,151 @@
+"""Python AST helpers: import resolution, qualified call names, and in-repo call graphs.
+
+Checks never pattern-match Python source text; they resolve names through the module's imports
+(``import numpy as np``, ``from sklearn.preprocessing import StandardScaler as SS``) so aliases
+and re-spellings are judged like the canonical form.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass
+class PyModule:
+    """A parsed Python file of the audited repository."""
+
+    path: str
+    modname: str
+    tree: ast.Module
+    imports: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, FuncNode] = field(default_factory=dict)
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+
+    @property
+    def package(self) -> str:
+        """Dotted package that relative imports are resolved against."""
+        if self.path.endswith("__init__.py"):
+            return self.modname
+        return self.modname.rpartition(".")[0]
+
+
+def build_module(path: str, modname: str, tree: ast.Module) -> PyModule:
+    """Index a module's imports (alias -> qualified name), functions and classes."""
+    mod = PyModule(path=path, modname=modname, tree=tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    mod.imports[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".")[0]
+                    mod.imports[head] = head
+        elif isinstance(node, ast.ImportFrom):
+            base = resolve_relative(mod.package, node.module, node.level)
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                target = f"{base}.{alias.name}" if base else alias.name
+                mod.imports[alias.asname or alias.name] = target
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            mod.functions[stmt.name] = stmt
+        elif isinstance(stmt, ast.ClassDef):
+            mod.classes[stmt.name] = stmt
+    return mod
+
+
+def resolve_relative(package: str, module: str | None, level: int) -> str:
+    """Absolute dotted name of ``from {'.' * level}{module} import ...`` inside ``package``."""
+    if level == 0:
+        return module or ""
+    parts = package.split(".") if package else []
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)]
+    if module:
+        parts.append(module)
+    return ".".join(parts)
+
+
+def dotted(expr: ast.expr) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, ``None`` for anything else."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.append(expr.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def qualname(expr: ast.expr, imports: dict[str, str]) -> str | None:
+    """Dotted name with its first segment replaced by what the module imported it as."""
+    name = dotted(expr)
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    if head in imports:
+        head = imports[head]
+    return f"{head}.{rest}" if rest else head
+
+
+def call_name(call: ast.Call, imports: dict[str, str]) -> str:
+    """Qualified callee name, or the final attribute for chained calls (``x().fit`` -> ``fit``)."""
+    name = qualname(call.func, imports)
+    if name is not None:
+        return name
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    return ""
+
+
+def last(name: str) -> str:
+    """Final segment of a dotted name."""
+    return name.rpartition(".")[2]
+
+
+def names_in(node: ast.AST) -> set[str]:
+    """Every plain variable name read inside ``node``."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def walk_no_defs(node: ast.AST) -> Iterator[ast.AST]:
+    """Like ``ast.walk`` but does not descend into nested function or class bodies."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        yield cur
+        for child in ast.iter_child_nodes(cur):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+                continue
+            stack.append(child)
+
+
+def calls_in(node: ast.AST) -> Iterator[ast.Call]:
+    """Every call inside ``node`` (nested definitions excluded)."""
+    for sub in walk_no_defs(node):
+        if isinstance(sub, ast.Call):
+            yield sub
+
+
+def docstrings(tree: ast.Module) -> Iterator[str]:
+    """Module, class and function docstrings."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            doc = ast.get_docstring(node, clean=False)
+            if doc:
+                yield doc
+
+
+def int_value(expr: ast.expr | None) -> int | None:
+    """The integer a constant expression spells, if any."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, int) and not isinstance(
+        expr.value, bool
+    ):
+        return expr.value
+    return None

@@ -1,0 +1,139 @@
+"""Renders an :class:`AuditResult` as human text, JSON or SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from architect_k import __version__
+from architect_k.audit.model import AuditResult, Finding
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFO_URI = "https://github.com/architect-k/architect-k"
+
+
+def to_json(result: AuditResult) -> str:
+    """``{"findings": [...], "summary": {...}}`` with the frozen field names."""
+    payload: dict[str, Any] = {
+        "findings": [f.to_json() for f in result.findings],
+        "summary": result.summary(),
+    }
+    if result.fixes:
+        payload["fixes"] = [
+            {"path": fx.path, "line": fx.line, "change": fx.description} for fx in result.fixes
+        ]
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def to_text(result: AuditResult) -> str:
+    """Grouped by rule: verdicts with locations, then the remediation and the scar behind it."""
+    lines: list[str] = []
+    by_rule: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        by_rule.setdefault(f.rule.id, []).append(f)
+    for rule in result.rules:
+        group = by_rule.get(rule.id)
+        if not group:
+            continue
+        lines.append(f"{rule.id} {rule.action} [{rule.severity}] {rule.title} "
+                     f"-- {rule.evidence}: {rule.origin_summary}")
+        for f in group:
+            lines.append(f"  {f.path}:{f.line}: {f.verdict}")
+        lines.append(f"  fix: {rule.remediation}")
+        lines.append("")
+    for fx in result.fixes:
+        lines.append(f"fixed {fx.path}:{fx.line}: {fx.description}")
+    if result.fixes:
+        lines.append("")
+    s = result.summary()
+    verdict = "PASS" if s["passed"] else "FAIL"
+    lines.append(
+        f"{verdict}: {s['blocking']} blocking, {s['warnings']} warning(s), "
+        f"{s['suppressed']} suppressed by exception tags; {s['files_scanned']} files, "
+        f"rules {','.join(s['rules_run'])}, {s['duration_s']:.2f}s"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _camel(title: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in title.replace("-", " ").split() if w.isalnum())
+
+
+def to_sarif(result: AuditResult) -> str:
+    """SARIF 2.1.0 accepted by GitHub code scanning; rule metadata comes from the registry."""
+    rules_meta = []
+    index = {}
+    for i, rule in enumerate(result.rules):
+        index[rule.id] = i
+        level = "error" if rule.blocking else "warning"
+        props: dict[str, Any] = {
+            "tags": ["ml", "architect-k", rule.origin_kind],
+            "action": rule.action,
+            "severity": rule.severity,
+            "origin": rule.origin_summary,
+        }
+        if rule.scar:
+            props["scar"] = rule.scar
+        if rule.exception_tag:
+            props["exceptionTag"] = rule.exception_tag
+        rules_meta.append(
+            {
+                "id": rule.id,
+                "name": _camel(rule.title) or rule.id,
+                "shortDescription": {"text": rule.title},
+                "fullDescription": {"text": f"{rule.trigger} Condition: {rule.condition}."},
+                "help": {
+                    "text": f"{rule.remediation} Motivated by {rule.evidence}: "
+                    f"{rule.origin_summary} Exception: {rule.exception_description}",
+                },
+                "defaultConfiguration": {"level": level},
+                "properties": props,
+            }
+        )
+    results = []
+    for f in result.findings:
+        fingerprint = hashlib.sha256(
+            f"{f.rule.id}|{f.path}|{f.verdict}".encode()
+        ).hexdigest()
+        results.append(
+            {
+                "ruleId": f.rule.id,
+                "ruleIndex": index[f.rule.id],
+                "level": "error" if f.rule.blocking else "warning",
+                "message": {"text": f.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                            "region": {"startLine": max(1, f.line)},
+                        }
+                    }
+                ],
+                "partialFingerprints": {"primaryLocationLineHash": fingerprint},
+            }
+        )
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "architect-k",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFO_URI,
+                        "rules": rules_meta,
+                    }
+                },
+                "automationDetails": {"id": "architect-k/audit/"},
+                "columnKind": "utf16CodeUnits",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+RENDERERS = {"text": to_text, "json": to_json, "sarif": to_sarif}

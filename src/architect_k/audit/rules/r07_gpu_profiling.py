@@ -1,0 +1,77 @@
+"""R7: CUDA training must profile GPU memory; CPU-only training is exempt."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from architect_k.audit.model import Hit, Rule
+from architect_k.audit.pyast import PyModule, int_value, last
+from architect_k.audit.reach import calls, context, trains, uses_torch
+from architect_k.audit.repo import Repo, is_test_path
+
+_DEVICE = re.compile(r"^(?:cuda|gpu)(?::\d+)?$")
+MEMORY_CALLS = frozenset({"memory_summary", "memory_allocated", "max_memory_allocated",
+                          "memory_reserved", "max_memory_reserved", "memory_stats",
+                          "memory_snapshot", "mem_get_info", "reset_peak_memory_stats",
+                          "_record_memory_history", "list_gpu_processes",
+                          "nvmlDeviceGetMemoryInfo", "DeviceStatsMonitor"})
+
+
+def _strings(nodes: list[tuple[PyModule, ast.AST]]) -> Iterator[str]:
+    docs = set()
+    for _, node in nodes:
+        for sub in ast.walk(node):
+            body = getattr(sub, "body", None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+                docs.add(id(body[0].value))
+    for _, node in nodes:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and id(sub) not in docs:
+                yield sub.value
+
+
+def uses_cuda(nodes: list[tuple[PyModule, ast.AST]]) -> bool:
+    """A CUDA device is requested somewhere in the code."""
+    if any(_DEVICE.match(s.strip().lower()) or s == "nccl" for s in _strings(nodes)):
+        return True
+    for _, call, name in calls(nodes):
+        if last(name) == "cuda" and not call.args and isinstance(call.func, ast.Attribute):
+            return True
+        if name in {"torch.cuda.set_device", "torch.cuda.device"}:
+            return True
+        for kw in call.keywords:
+            if kw.arg == "gpus" and (int_value(kw.value) or 0) > 0:
+                return True
+    return False
+
+
+def profiles_memory(nodes: list[tuple[PyModule, ast.AST]]) -> bool:
+    """A memory profiling call is reachable."""
+    for _, call, name in calls(nodes):
+        if last(name) in MEMORY_CALLS:
+            return True
+        if last(name) == "profile" and "profiler" in name and any(
+            kw.arg == "profile_memory" and not (
+                isinstance(kw.value, ast.Constant) and kw.value.value is False)
+            for kw in call.keywords
+        ):
+            return True
+    return False
+
+
+def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
+    """Each torch module that trains on CUDA needs a reachable memory profiling call."""
+    for rel in repo.python:
+        if is_test_path(rel):
+            continue
+        mod = repo.module(rel)
+        if mod is None or not uses_torch([(mod, mod.tree)]):
+            continue
+        own = [(mod, mod.tree)]
+        if not trains(own):
+            continue
+        nodes = context(repo, mod)
+        if uses_cuda(nodes) and not profiles_memory(nodes):
+            yield Hit(rel, 1, f"`{rel}` trains on CUDA with no GPU memory profiling")

@@ -1,0 +1,189 @@
+"""Failure-Informed Prompt Inversion (seed Phase 0.3): scar warnings for a set of answers.
+
+The copier answers are translated into a context in the scars' own vocabulary, encoded as a
+hypervector, and compared with every scar. A scar warns when it is eligible (its
+``fipi_deflection_radius`` is above :data:`RADIUS_FLOOR`, the seed's 0.70) and its
+``similarity * radius`` reaches :data:`THRESHOLD`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from architect_k.ledger.chain import Scar, current, load
+from architect_k.ledger.match import rank
+from architect_k.ledger.vsa import tokenize
+
+#: Seed Phase 0.3: only scars whose deflection radius exceeds 0.70 may warn.
+RADIUS_FLOOR = 0.70
+
+#: Minimum ``similarity * radius`` for a warning.
+#:
+#: Measured on the shipped ledger (see tests/test_ledger_fipi.py for the answer sets):
+#: a scar that shares no token with the answers scores within ±0.02 (10,000-bit noise); one
+#: shared generic token (``pytorch``, ``deploy``) scores 0.04-0.08; the CPU classification
+#: answers' best scar scores under 0.08. The DDP + GPU answers score about 0.17 against SCA-0103
+#: (pytorch, ddp, gradient accumulation and the ``pytorch→ddp`` step in common) and categorical
+#: columns score about 0.22 against SCA-0047. 0.12 sits between the two groups with margin on
+#: both sides: two or more specific shared facts warn, one generic word never does.
+THRESHOLD = 0.12
+
+_GPU_HINT = re.compile(r"nvidia|gpu|cuda|a100|h100|h200|v100|t4|l4|a10", re.IGNORECASE)
+_RULE_PREFIX = re.compile(r"^RULE_(R[0-9]+)_ENFORCE:\s*")
+_CLASSIFICATION = {"binary_classification", "multiclass_classification", "classification"}
+
+
+@dataclass(frozen=True)
+class ScarWarning:
+    """One scar the answers resemble closely enough to warn about before rendering."""
+
+    scar_id: str
+    rule: str | None
+    similarity: float
+    radius: float
+    score: float
+    message: str
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _positive_int(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return None
+    return value
+
+
+def _columns(answers: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    schema = answers.get("dataset_schema")
+    if not isinstance(schema, Mapping):
+        return []
+    columns = schema.get("columns")
+    if not isinstance(columns, Mapping):
+        return []
+    return [spec for spec in columns.values() if isinstance(spec, Mapping)]
+
+
+def is_gpu(compute: object) -> bool:
+    """True when a ``deployment_compute`` answer names a GPU rather than ``cpu``."""
+    text = _text(compute).lower()
+    return bool(text) and text != "cpu" and _GPU_HINT.search(text) is not None
+
+
+def answers_context(answers: Mapping[str, Any]) -> str:
+    """The answers as a scar-style context, in pipeline order.
+
+    What each answer implies for the generated project, in the scars' vocabulary:
+    the framework (PyTorch unless answered otherwise); ``distributed: ddp`` means DDP with
+    gradient accumulation (the generated train config accumulates when distributed); GPU compute
+    means CUDA; nullable columns mean null handling; categorical columns mean a categorical
+    encoding, which with a supervised target is the target-encoding leakage path; finance and
+    medical add the fairness audit; every project is deployed for inference with a PSI monitor.
+    """
+    tokens: list[str] = [_text(answers.get("framework")) or "pytorch"]
+    distributed = _text(answers.get("distributed")).lower()
+    if distributed and distributed != "none":
+        tokens.append(distributed)
+        steps = _positive_int(
+            answers.get("grad_accum_steps", answers.get("gradient_accumulation_steps"))
+        )
+        tokens.append(
+            "gradient_accumulation_steps"
+            if steps is None
+            else f"gradient_accumulation_steps={steps}"
+        )
+    batch = _positive_int(answers.get("batch_size"))
+    if batch is not None:
+        tokens.append(f"batch_size={batch}")
+    compute = _text(answers.get("deployment_compute")).lower()
+    if is_gpu(compute):
+        tokens.extend(["cuda", "gpu", re.sub(r"\s+", "_", compute)])
+    else:
+        tokens.append("cpu")
+    columns = _columns(answers)
+    tokens.append("schema_validation")
+    if any(spec.get("nullable") is True for spec in columns):
+        tokens.append("null_columns")
+    tokens.append("train_test_split")
+    if any(_text(spec.get("dtype")).lower() == "category" for spec in columns):
+        tokens.extend(["feature_engineering", "target_encode", "category_encoding"])
+    task = _text(answers.get("task_type")).lower()
+    if task in _CLASSIFICATION:
+        tokens.extend([task, "classifier"])
+    elif task:
+        tokens.append(task)
+    domain = _text(answers.get("domain")).lower()
+    if domain and domain != "general":
+        tokens.extend([f"domain={domain}", "fairness_audit"])
+    tokens.extend(["deploy", "inference", "psi_monitor"])
+    return "→".join(token.replace("→", "_") for token in tokens if token)
+
+
+def _shared_tokens(context: str, scar: Scar) -> list[str]:
+    mine = set(tokenize(context))
+    mine |= {token.partition("=")[0] for token in mine}
+    shared: list[str] = []
+    for token in tokenize(scar.context_vector):
+        key = token.partition("=")[0]
+        if token in mine:
+            shared.append(token)
+        elif key in mine:
+            shared.append(key)
+    return shared
+
+
+def _message(scar: Scar, similarity: float, score: float, shared: Sequence[str]) -> str:
+    fix = _RULE_PREFIX.sub(lambda m: f"{m.group(1)}: ", scar.immune_response).replace("\n", " ")
+    evidence = ", ".join(shared) if shared else "the overall pattern"
+    rule = scar.linked_rule or "no rule"
+    return (
+        f"SCAR WARNING {scar.scar_id} ({rule}, {scar.severity}): this spec resembles "
+        f"{scar.failure_taxonomy}/{scar.failure_subtype} — shares {evidence} with "
+        f"{scar.context_vector}, which cost {scar.production_impact} "
+        f"(similarity {similarity:.2f} at radius {scar.fipi_deflection_radius:.2f}: "
+        f"score {score:.2f}). Fix: {fix}"
+    )
+
+
+def scar_warnings(
+    answers: Mapping[str, Any],
+    *,
+    ledger: Path | None = None,
+    scars: Sequence[Scar] | None = None,
+    threshold: float = THRESHOLD,
+) -> list[ScarWarning]:
+    """Every eligible scar the answers resemble, strongest first.
+
+    Reads (and verifies) the shared ledger unless ``scars`` is given; a tampered ledger raises
+    ``LedgerTamperedError`` rather than silently warning about nothing.
+    """
+    if scars is None:
+        if ledger is None:
+            from architect_k import SCAR_LEDGER_DIR
+
+            ledger = SCAR_LEDGER_DIR / "scars.jsonl"
+        scars = list(current(load(ledger)).values())
+    context = answers_context(answers)
+    warnings: list[ScarWarning] = []
+    for match in rank(context, scars):
+        radius = match.scar.fipi_deflection_radius
+        score = match.similarity * radius
+        if radius <= RADIUS_FLOOR or score < threshold:
+            continue
+        shared = _shared_tokens(context, match.scar)
+        warnings.append(
+            ScarWarning(
+                scar_id=match.scar.scar_id,
+                rule=match.scar.linked_rule,
+                similarity=round(match.similarity, 4),
+                radius=radius,
+                score=round(score, 4),
+                message=_message(match.scar, match.similarity, score, shared),
+            )
+        )
+    return sorted(warnings, key=lambda warning: (-warning.score, warning.scar_id))

@@ -1,0 +1,60 @@
+"""Values the template derives from the answers, computed once here rather than in Jinja."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from architect_k.interrogation.checks import coerce_number, default_task_type, slug_for
+from architect_k.interrogation.fields import GPU_VRAM_GB, LOWER_IS_BETTER
+
+#: Requests per second one CPU replica is sized for; the HPA scales out from there.
+RPS_PER_REPLICA = 250
+MIN_REPLICAS = 2
+MODEL_DTYPES = frozenset({"int", "float", "bool", "category"})
+
+
+def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the derived render context for a complete, valid set of answers."""
+    schema = answers["dataset_schema"]
+    target = schema["target"]
+    columns = [
+        {
+            "name": name,
+            "dtype": spec["dtype"],
+            "nullable": bool(spec.get("nullable", False)),
+            "min": spec.get("min"),
+            "max": spec.get("max"),
+            "categories": list(spec.get("categories", [])),
+            "description": spec.get("description", ""),
+        }
+        for name, spec in schema["columns"].items()
+    ]
+    features = [c for c in columns if c["name"] != target and c["dtype"] in MODEL_DTYPES]
+    compute = str(answers["deployment_compute"])
+    throughput = coerce_number(answers["throughput_rps"], integer=True) or 1
+    max_replicas = max(MIN_REPLICAS + 1, math.ceil(2 * throughput / RPS_PER_REPLICA))
+    task_type = answers.get("task_type") or default_task_type(schema)
+    canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+    return {
+        "schema_version": hashlib.sha256(canonical.encode()).hexdigest()[:12],
+        "app_name": slug_for(str(answers["project_name"])),
+        "image_name": f"{answers['image_registry']}/{slug_for(str(answers['project_name']))}",
+        "is_gpu": compute != "cpu",
+        "vram_gb": GPU_VRAM_GB.get(compute, 0),
+        "columns": columns,
+        "target": target,
+        "target_column": next(c for c in columns if c["name"] == target),
+        "features": features,
+        "passthrough_columns": [
+            c for c in columns if c["name"] != target and c["dtype"] not in MODEL_DTYPES
+        ],
+        "task": task_type,
+        "metric_greater_is_better": answers["target_metric"] not in LOWER_IS_BETTER,
+        "hpa_min_replicas": MIN_REPLICAS,
+        "hpa_max_replicas": max_replicas,
+        "rps_per_replica": RPS_PER_REPLICA,
+    }
