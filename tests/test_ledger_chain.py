@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -116,7 +117,9 @@ def test_bad_json_line_is_named(ledger: Path) -> None:
 
 def test_repeated_key_is_bad_json(ledger: Path) -> None:
     lines = lines_of(ledger)
-    lines[0] = lines[0].replace(b'{"scar_id": "SCA-0009",', b'{"scar_id": "SCA-0009", "scar_id": "X",')
+    lines[0] = lines[0].replace(
+        b'{"scar_id": "SCA-0009",', b'{"scar_id": "SCA-0009", "scar_id": "X",'
+    )
     write_lines(ledger, lines)
     assert problem_of(ledger) == (1, "bad JSON")
 
@@ -166,7 +169,9 @@ def test_pinned_head_catches_truncated_tail(ledger: Path) -> None:
     assert result.problem.kind == "truncated"
 
 
-def test_verify_cli_exit_codes(ledger: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_cli_exit_codes(
+    ledger: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["verify", str(ledger)]) == 0
     assert "10 entries" in capsys.readouterr().out
 
@@ -184,7 +189,17 @@ def test_verify_cli_exit_codes(ledger: Path, tmp_path: Path, capsys: pytest.Capt
     assert main(["verify", "--no-such-flag"]) == 2
 
 
-def test_verify_cli_json_names_the_problem(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_cli_pinned_head(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    head = chain.verify(ledger).head
+    assert main(["verify", str(ledger), "--head", head]) == 0
+    write_lines(ledger, lines_of(ledger)[:-2])
+    assert main(["verify", str(ledger), "--head", head]) == 1
+    assert "line 9: truncated" in capsys.readouterr().err
+
+
+def test_verify_cli_json_names_the_problem(
+    ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_lines(ledger, lines_of(ledger)[:4] + lines_of(ledger)[5:])
     assert main(["verify", str(ledger), "--format", "json"]) == 1
     payload = json.loads(capsys.readouterr().out)
@@ -241,7 +256,7 @@ def test_failed_write_leaves_no_half_line(ledger: Path, monkeypatch: pytest.Monk
             return real_write(fd, bytes(data[:25]))
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(chain.os, "write", flaky_write)
+    monkeypatch.setattr(os, "write", flaky_write)
     with pytest.raises(OSError, match="No space"):
         chain.append_entry(ledger, {**FIELDS, "scar_id": "SCA-0999"})
     monkeypatch.undo()
@@ -263,7 +278,10 @@ for i in range(count):
 
 
 def _spawn(script: str, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
     return subprocess.Popen([sys.executable, "-c", script, *args], env=env)
 
 
@@ -290,7 +308,7 @@ def test_two_processes_appending_1000_each_lose_nothing(ledger: Path) -> None:
     for tag in tags:
         mine = [scar_id for scar_id in ids if scar_id.startswith(f"SCA-{tag}")]
         assert mine == sorted(mine)
-    switches = sum(1 for a, b in zip(ids, ids[1:], strict=False) if a[4] != b[4])
+    switches = sum(1 for a, b in itertools.pairwise(ids) if a[4] != b[4])
     assert switches > 1
 
 
@@ -331,3 +349,13 @@ def test_writer_waiting_on_a_replaced_file_follows_the_new_one(ledger: Path) -> 
     assert result.ok, result.problem
     assert [scar.scar_id for scar in result.entries][-1] == "SCA-30000"
     assert len(result.entries) == 6
+
+
+def test_empty_and_default_ledgers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert chain.verify(empty).ok and chain.verify(empty).head == chain.GENESIS
+    assert main(["verify"]) == 0  # the shared ledger shipped with architect-k
+    assert str(SHIPPED) in capsys.readouterr().out
+    first = chain.mint(tmp_path / "new.jsonl", FIELDS)
+    assert (first.scar_id, first.prev_hash) == ("SCA-0001", chain.GENESIS)

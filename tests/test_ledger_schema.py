@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +42,8 @@ SEED_EXAMPLES: dict[str, dict[str, Any]] = {
         "context_vector": "pytorch→DDP→gradient_accumulation_steps=1→batch_size=512",
         "severity": "P1",
         "production_impact": "Training_job_OOM_A100_80GB_epoch_3",
-        "immune_response": "RULE_R9_ENFORCE: Assert effective_batch_size = batch_size × "
-        "accumulation_steps. Flag when > GPU_VRAM × 0.75",
+        "immune_response": "RULE_R9_ENFORCE: Assert effective_batch_size = batch_size \u00d7 "
+        "accumulation_steps. Flag when > GPU_VRAM \u00d7 0.75",
         "fipi_deflection_radius": 0.78,
         "debridement_ttl_days": 365,
         "linked_rule": "R9",
@@ -177,31 +176,15 @@ def test_shipped_scars_are_the_seeds_with_their_rules() -> None:
         assert {key: fields[key] for key in expected} == expected
 
 
-def _rule_ids(document: Any) -> set[str]:
-    """Rule ids in rules.yaml, whether keyed by id or listed with an ``id`` field."""
-    found: set[str] = set()
-    if isinstance(document, dict):
-        for key, value in document.items():
-            if isinstance(key, str) and re.search(schema.RULE_PATTERN, key):
-                found.add(key)
-            if key == "id" and isinstance(value, str):
-                found.add(value)
-            found |= _rule_ids(value)
-    elif isinstance(document, list):
-        for item in document:
-            found |= _rule_ids(item)
-    return found
-
-
-def test_every_linked_rule_exists_in_rules_yaml() -> None:
-    rules_file = LEDGER_DIR / "rules.yaml"
-    if not rules_file.exists():
-        # rules.yaml is another module's deliverable; the ids must still be well formed.
-        assert all(schema.validate_entry(scar.fields()) == [] for scar in ENTRIES)
-        return
-    known = _rule_ids(yaml.safe_load(rules_file.read_text(encoding="utf-8")))
-    missing = {scar.linked_rule for scar in ENTRIES if scar.linked_rule} - known
-    assert not missing, f"scars link rules that rules.yaml does not define: {sorted(missing)}"
+def test_ledger_and_rule_registry_agree() -> None:
+    registry = yaml.safe_load((LEDGER_DIR / "rules.yaml").read_text(encoding="utf-8"))
+    origins = {rule["id"]: rule["origin"].get("scar") for rule in registry["rules"]}
+    by_id = {scar.scar_id: scar for scar in ENTRIES}
+    for scar in ENTRIES:
+        assert scar.linked_rule in origins, f"{scar.scar_id} links unknown rule {scar.linked_rule}"
+        assert origins[scar.linked_rule] == scar.scar_id, f"{scar.linked_rule} names another scar"
+    for rule_id, scar_id in origins.items():
+        assert scar_id is None or scar_id in by_id, f"{rule_id} cites {scar_id}, not in the ledger"
 
 
 def test_json_schema_file_is_itself_valid() -> None:

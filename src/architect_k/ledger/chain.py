@@ -517,6 +517,8 @@ def mint(
                 f"({computed}); leave it out and the ledger computes it"
             )
     data.setdefault("timestamp_utc", _now_stamp(now))
+    # Refuse bad fields before the lock creates a ledger file that would then stay empty.
+    seal({"scar_id": f"{prefix}0000", **data}, GENESIS)
     with locked(path) as fd:
         entries = _locked_entries(fd, path, reserved)
         taken = {scar.scar_id for scar in entries} | {scar.scar_id for scar in reserved}

@@ -23,14 +23,16 @@ RADIUS_FLOOR = 0.70
 
 #: Minimum ``similarity * radius`` for a warning.
 #:
-#: Measured on the shipped ledger (see tests/test_ledger_fipi.py for the answer sets):
-#: a scar that shares no token with the answers scores within ±0.02 (10,000-bit noise); one
-#: shared generic token (``pytorch``, ``deploy``) scores 0.04-0.08; the CPU classification
-#: answers' best scar scores under 0.08. The DDP + GPU answers score about 0.17 against SCA-0103
-#: (pytorch, ddp, gradient accumulation and the ``pytorch→ddp`` step in common) and categorical
-#: columns score about 0.22 against SCA-0047. 0.12 sits between the two groups with margin on
-#: both sides: two or more specific shared facts warn, one generic word never does.
-THRESHOLD = 0.12
+#: Measured on the shipped ledger with the answer sets in ``examples/`` and
+#: ``tests/fixtures/ledger/`` (tests/test_ledger_fipi.py pins these): a scar sharing no token
+#: with the answers scores within +-0.02 (the noise of 10,000-bit vectors); sharing one or two
+#: generic facts every project has (``pytorch``, ``batch_size``, ``deploy``, ``classifier``)
+#: scores at most 0.095 (SCA-0009 for the CPU classifier); the closest non-DDP answers come to
+#: SCA-0103 is 0.064. The warnings that should fire score 0.17-0.20 (SCA-0047 with categorical
+#: columns) and 0.21-0.24 (SCA-0103 with DDP on a GPU: ``pytorch→ddp`` and gradient
+#: accumulation in common). 0.13 sits midway between 0.095 and 0.17: a warning needs several
+#: specific shared facts, and no single generic word can raise one.
+THRESHOLD = 0.13
 
 _GPU_HINT = re.compile(r"nvidia|gpu|cuda|a100|h100|h200|v100|t4|l4|a10", re.IGNORECASE)
 _RULE_PREFIX = re.compile(r"^RULE_(R[0-9]+)_ENFORCE:\s*")
@@ -80,7 +82,8 @@ def answers_context(answers: Mapping[str, Any]) -> str:
 
     What each answer implies for the generated project, in the scars' vocabulary:
     the framework (PyTorch unless answered otherwise); ``distributed: ddp`` means DDP with
-    gradient accumulation (the generated train config accumulates when distributed); GPU compute
+    gradient accumulation (the generated train config accumulates when distributed); every
+    train config has a batch size (with its value when answered); GPU compute
     means CUDA; nullable columns mean null handling; categorical columns mean a categorical
     encoding, which with a supervised target is the target-encoding leakage path; finance and
     medical add the fairness audit; every project is deployed for inference with a PSI monitor.
@@ -98,8 +101,7 @@ def answers_context(answers: Mapping[str, Any]) -> str:
             else f"gradient_accumulation_steps={steps}"
         )
     batch = _positive_int(answers.get("batch_size"))
-    if batch is not None:
-        tokens.append(f"batch_size={batch}")
+    tokens.append("batch_size" if batch is None else f"batch_size={batch}")
     compute = _text(answers.get("deployment_compute")).lower()
     if is_gpu(compute):
         tokens.extend(["cuda", "gpu", re.sub(r"\s+", "_", compute)])
