@@ -86,6 +86,21 @@ def check(context: Context, name: str, value: Any) -> str:
     return "; ".join(problems)
 
 
+_SHOWN_WARNINGS: set[str] = set()
+
+
+@pass_context
+def show_scar_warnings(context: Context) -> str:
+    """Print the scars these answers resemble (FIPI), once, before anything is rendered."""
+    answers = {name: context[name] for name in FIELDS_BY_NAME if name in context}
+    key = json.dumps(answers, sort_keys=True, default=str)
+    if key not in _SHOWN_WARNINGS and not context["_copier_conf"]["quiet"]:
+        _SHOWN_WARNINGS.add(key)
+        for warning in derive(answers)["scar_warnings"]:
+            print(warning["message"], file=sys.stderr)
+    return ""
+
+
 def check_schema_source(source: str) -> str:
     """Validator for `dataset_schema_from`: "" when empty or readable, else why not."""
     if not source.strip():
@@ -138,6 +153,7 @@ class ArchitectK(Extension):
             "ak_check": check,
             "ak_check_schema_source": check_schema_source,
             "ak_help": help_for,
+            "ak_show_scar_warnings": show_scar_warnings,
             "ak_schema_from_source": schema_from_source,
             "ak_default_task_type": default_task_type,
             "ak_package_name": package_name_for,
@@ -151,8 +167,14 @@ class ArchitectK(Extension):
 class DerivedContext(ContextHook):
     """Adds the values derived from the answers (names, features, sizes) to the render."""
 
+    _cache: dict[str, dict[str, Any]] = {}
+
     def hook(self, context: dict[str, Any]) -> None:
         if str(context.get("_copier_phase")) not in {"render", "tasks"}:
             return
         answers = {name: context[name] for name in FIELDS_BY_NAME if name in context}
-        context.update(derive(answers))
+        # Every file renders with the same answers: derive once, not once per file.
+        key = json.dumps(answers, sort_keys=True, default=str)
+        if key not in self._cache:
+            self._cache[key] = derive(answers)
+        context.update(self._cache[key])

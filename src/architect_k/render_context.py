@@ -10,6 +10,7 @@ from typing import Any
 
 from architect_k.interrogation.checks import coerce_number, default_task_type, slug_for
 from architect_k.interrogation.fields import GPU_VRAM_GB, LOWER_IS_BETTER
+from architect_k.ledger.fipi import scar_warnings
 
 #: Requests per second one CPU replica is sized for; the HPA scales out from there.
 RPS_PER_REPLICA = 250
@@ -57,4 +58,9 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "hpa_min_replicas": MIN_REPLICAS,
         "hpa_max_replicas": max_replicas,
         "rps_per_replica": RPS_PER_REPLICA,
+        "scar_warnings": [
+            {"scar_id": w.scar_id, "rule": w.rule, "similarity": round(w.similarity, 3),
+             "radius": w.radius, "message": w.message}
+            for w in scar_warnings(answers)
+        ],
     }

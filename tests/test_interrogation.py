@@ -1,0 +1,283 @@
+"""Every refusal rule of the interrogation, checked on the package API."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from architect_k.interrogation import (
+    FIELDS,
+    REQUIRED,
+    SchemaSourceError,
+    check_answers,
+    default_task_type,
+    load_schema_source,
+    package_name_for,
+    render_form,
+    slug_for,
+)
+from architect_k.render import load_answers
+from tests.conftest import EXAMPLES, EXAMPLES_DIR
+
+
+@pytest.fixture
+def churn() -> dict[str, Any]:
+    return load_answers(EXAMPLES_DIR / "churn.yml")
+
+
+def _problems(answers: dict[str, Any]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for problem in check_answers(answers, require_all=True):
+        found.setdefault(problem.field, []).append(problem.message)
+    return found
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_example_is_accepted(name: str) -> None:
+    assert check_answers(load_answers(EXAMPLES_DIR / f"{name}.yml"), require_all=True) == []
+
+
+def test_nothing_answered_names_every_required_answer() -> None:
+    problems = check_answers({}, require_all=True)
+    assert {p.field for p in problems} == set(REQUIRED)
+    assert all(p.missing for p in problems)
+    form = render_form(problems)
+    for invariant in ("dataset schema", "target metric", "deployment environment", "latency SLA"):
+        assert invariant in form
+    assert form.startswith("HALT: Requirements Interrogation Form (10 missing)")
+    assert "Nothing was rendered" in form
+
+
+def test_the_form_gives_why_and_an_example_for_each_answer() -> None:
+    form = render_form(check_answers({"latency_p50_ms": "fast"}, require_all=False))
+    assert "- latency_p50_ms" in form
+    assert "problem: 'fast' is not a positive whole number" in form
+    assert "why: The SLA the load test gates on" in form
+    assert "latency_p50_ms: 12" in form
+
+
+BAD_ANSWERS: list[tuple[str, Any, str]] = [
+    ("project_name", "two\nlines", "one line"),
+    ("project_name", "!!!", "at least one letter"),
+    ("package_name", "Churn-Service", "lowercase letters"),
+    ("package_name", "json", "would shadow"),
+    ("package_name", "class", "would shadow"),
+    ("task_type", "ranking", "not one of"),
+    ("task_type", "regression", "regression needs an int or float target"),
+    ("target_metric", "rmse", "does not measure binary_classification"),
+    ("target_metric", "auc", "not one of"),
+    ("metric_threshold", "high", "not a finite number"),
+    ("metric_threshold", 1.5, "lies in (0, 1]"),
+    ("metric_threshold", 0.5, "passes a model that guesses"),
+    ("deployment_cloud", "ibm", "not one of"),
+    ("deployment_compute", "nvidia-gtx-1080", "not one of"),
+    ("kubernetes_version", "1.20", "not one of"),
+    ("k8s_namespace", "ML_Production", "RFC 1123"),
+    ("image_registry", "https://registry.example.com/ml", "without a scheme"),
+    ("image_registry", "registry.example.com/ml:latest", "no tag or digest"),
+    ("latency_p50_ms", 0, "not a positive whole number"),
+    ("latency_p50_ms", True, "not a positive whole number"),
+    ("latency_p99_ms", 5, "below p50"),
+    ("throughput_rps", 12.5, "not a positive whole number"),
+    ("auth_mode", "none", "there is no unauthenticated mode"),
+    ("coverage_threshold", 80, "R1 refuses 80"),
+    ("coverage_threshold", 101, "R1 refuses 101"),
+    ("domain", "gaming", "not one of"),
+    ("distributed", "fsdp", "not one of"),
+    ("protected_attributes", "gender", "must be a list"),
+    ("protected_attributes", ["gender"], "not a column of the schema"),
+    ("protected_attributes", ["churned"], "is the target"),
+    ("protected_attributes", ["monthly_charges"], "category or bool"),
+    ("latency_p50", 12, "did you mean 'latency_p50_ms'"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_ANSWERS)
+def test_each_bad_answer_is_refused_with_its_reason(
+    churn: dict[str, Any], field: str, value: Any, message: str
+) -> None:
+    churn[field] = value
+    problems = _problems(churn)
+    assert field in problems, problems
+    assert any(message in text for text in problems[field]), problems[field]
+
+
+def _with_column(churn: dict[str, Any], name: str, spec: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(churn)
+    changed["dataset_schema"]["columns"][name] = spec
+    return changed
+
+
+BAD_COLUMNS: list[tuple[str, Any, str]] = [
+    ("2fast", {"dtype": "int"}, "must be identifiers"),
+    ("lambda", {"dtype": "int"}, "must be identifiers"),
+    ("age", "int", "give a mapping"),
+    ("age", {"dtype": "integer"}, "dtype 'integer' is not one of"),
+    ("age", {"dtype": "int", "min": 5, "max": 1}, "min 5 is above max 1"),
+    ("age", {"dtype": "string", "min": 0}, "int and float columns only"),
+    ("age", {"dtype": "float", "max": float("inf")}, "finite number"),
+    ("plan", {"dtype": "category"}, "non-empty list of categories"),
+    ("plan", {"dtype": "category", "categories": ["a", "a"]}, "categories repeat"),
+    ("plan", {"dtype": "category", "categories": [1, 2]}, "non-empty strings"),
+    ("plan", {"dtype": "int", "categories": ["a"]}, "category columns only"),
+    ("plan", {"dtype": "int", "nullable": "yes"}, "nullable must be true or false"),
+    ("plan", {"dtype": "int", "unit": "days"}, "unknown keys"),
+]
+
+
+@pytest.mark.parametrize(("name", "spec", "message"), BAD_COLUMNS)
+def test_each_bad_column_is_refused(
+    churn: dict[str, Any], name: str, spec: Any, message: str
+) -> None:
+    problems = _problems(_with_column(churn, name, spec))
+    assert any(message in text for text in problems.get("dataset_schema", [])), problems
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        ("churned", "give a mapping"),
+        ({"target": "churned"}, "`columns` must map"),
+        ({"target": "missing", "columns": {"a": {"dtype": "int"}}}, "is not one of the columns"),
+        ({"columns": {"a": {"dtype": "int"}}}, "`target` must name"),
+        ({"target": "a", "columns": {"a": {"dtype": "int", "nullable": True}, "b": {"dtype": "int"}}},
+         "cannot be nullable"),
+        ({"target": "a", "columns": {"a": {"dtype": "string"}, "b": {"dtype": "int"}}},
+         "must be bool, category, int or float"),
+        ({"target": "a", "columns": {"a": {"dtype": "bool"}, "b": {"dtype": "string"}}},
+         "no usable feature"),
+        ({"target": "a", "columns": {"a": {"dtype": "bool"}}, "version": 2}, "unknown keys"),
+    ],
+)
+def test_schema_shape_problems(churn: dict[str, Any], schema: Any, message: str) -> None:
+    churn["dataset_schema"] = schema
+    churn.pop("protected_attributes")
+    problems = _problems(churn)
+    assert any(message in text for text in problems.get("dataset_schema", [])), problems
+
+
+def test_target_dtype_must_fit_the_task(churn: dict[str, Any]) -> None:
+    churn["dataset_schema"]["columns"]["churned"] = {"dtype": "float"}
+    churn["target_metric"] = "roc_auc"
+    assert any("classification needs" in m for m in _problems(churn)["task_type"])
+    churn["dataset_schema"]["columns"]["churned"] = {"dtype": "int"}
+    assert any("names its classes by min and max" in m for m in _problems(churn)["task_type"])
+    churn["dataset_schema"]["columns"]["churned"] = {"dtype": "int", "min": 0, "max": 1}
+    assert "task_type" not in _problems(churn)
+
+
+def test_finance_and_medical_need_protected_attributes(churn: dict[str, Any]) -> None:
+    for domain in ("finance", "medical"):
+        churn["domain"] = domain
+        assert any("fairness audit" in m for m in _problems(churn)["protected_attributes"])
+    churn["protected_attributes"] = ["contract"]
+    assert "protected_attributes" not in _problems(churn)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "AKIAIOSFODNN7EXAMPLE",
+        "password=hunter2hunter2",
+        "registry.example.com/ml?token=ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+    ],
+)
+def test_credential_looking_answers_are_refused(churn: dict[str, Any], secret: str) -> None:
+    churn["project_description"] = f"Predicts churn. {secret}"
+    problems = _problems(churn)["project_description"]
+    assert any("R2 refuses credentials" in m for m in problems)
+
+
+def test_a_credential_inside_the_schema_is_refused(churn: dict[str, Any]) -> None:
+    churn["dataset_schema"]["columns"]["contract"]["categories"].append("sk_live_abcdefghijklmnop1234")
+    assert any("R2" in m for m in _problems(churn)["dataset_schema"])
+
+
+def test_words_about_secrets_are_not_credentials(churn: dict[str, Any]) -> None:
+    churn["project_description"] = "Counts token usage and password resets per secret-santa team."
+    churn["dataset_schema"]["columns"]["token_count"] = {"dtype": "int", "min": 0}
+    assert _problems(churn) == {}
+
+
+def test_cli_strings_are_read_as_numbers(churn: dict[str, Any]) -> None:
+    churn.update(latency_p50_ms="12", latency_p99_ms="45", throughput_rps="500",
+                 metric_threshold="0.8", coverage_threshold="95")
+    assert _problems(churn) == {}
+
+
+def test_derived_names() -> None:
+    assert package_name_for("Churn Service") == "churn_service"
+    assert package_name_for("2024 Fraud-Model!") == "svc_2024_fraud_model"
+    assert slug_for("Churn Service (EU)") == "churn-service-eu"
+    assert default_task_type({"target": "y", "columns": {"y": {"dtype": "bool"}}}) == (
+        "binary_classification"
+    )
+    assert default_task_type({"target": "y", "columns": {"y": {"dtype": "float"}}}) == "regression"
+    assert default_task_type(
+        {"target": "y", "columns": {"y": {"dtype": "category", "categories": ["a", "b", "c"]}}}
+    ) == "multiclass_classification"
+
+
+def test_every_field_has_a_reason_and_an_example() -> None:
+    for field in FIELDS:
+        assert field.why.strip() and field.example.startswith(field.name)
+
+
+def test_schema_inferred_from_a_csv_sample(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.csv"
+    sample.write_text(
+        "age,income,plan,vip,signup,note,label\n"
+        "31,1200.5,basic,true,2024-01-02,a1,yes\n"
+        "45,,pro,false,2024-02-03,b2,no\n"
+        "27,980.0,basic,false,2024-03-04,c3,no\n"
+        "52,3000.25,pro,true,2024-04-05,d4,yes\n",
+        encoding="utf-8",
+    )
+    schema = load_schema_source(sample)
+    columns = schema["columns"]
+    assert schema["target"] == "label"
+    assert columns["age"] == {"dtype": "int"}
+    assert columns["income"] == {"dtype": "float", "nullable": True}
+    assert columns["plan"] == {"dtype": "category", "categories": ["basic", "pro"]}
+    assert columns["vip"] == {"dtype": "bool"}
+    assert columns["signup"] == {"dtype": "datetime"}
+    assert columns["note"] == {"dtype": "string"}
+
+
+def test_schema_inferred_from_parquet_and_read_from_json_and_yaml(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"x": [1.5, 2.5, 3.5, 4.5], "y": ["a", "b", "a", "b"]})
+    frame.to_parquet(tmp_path / "s.parquet")
+    assert load_schema_source(tmp_path / "s.parquet")["columns"]["x"] == {"dtype": "float"}
+    schema = {"target": "y", "columns": {"x": {"dtype": "float"}, "y": {"dtype": "bool"}}}
+    (tmp_path / "s.json").write_text(json.dumps(schema), encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(f"dataset_schema: {json.dumps(schema)}\n", encoding="utf-8")
+    assert load_schema_source(tmp_path / "s.json") == schema
+    assert load_schema_source(tmp_path / "s.yaml") == schema
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.csv", None, "not a readable file"),
+        ("empty.csv", "", "is empty"),
+        ("header.csv", "a,b\n", "no rows"),
+        ("schema.txt", "a", "give a .yaml"),
+        ("broken.yaml", "a: [", "cannot be read"),
+        ("list.json", "[1, 2]", "does not hold a mapping"),
+    ],
+)
+def test_unreadable_schema_sources_say_why(
+    tmp_path: Path, name: str, content: str | None, message: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(SchemaSourceError, match=message):
+        load_schema_source(path)

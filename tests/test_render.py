@@ -1,0 +1,136 @@
+"""The render matrix: every example renders into a complete, parseable, deterministic repo."""
+
+from __future__ import annotations
+
+import json
+import py_compile
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from architect_k.render import load_answers, render_example
+from tests.conftest import EXAMPLES_DIR
+
+HOSTILE = 'it\'s "quoted" {{ 7*7 }} {% raw %} $(touch PWNED) `id` a: b #c back\\slash'
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".git" not in path.parts
+    }
+
+
+def _parse_every_file(root: Path) -> None:
+    for path in root.rglob("*"):
+        if not path.is_file() or ".git" in path.parts:
+            continue
+        if path.suffix == ".py":
+            py_compile.compile(str(path), doraise=True, cfile=str(path) + "c.tmp")
+            Path(str(path) + "c.tmp").unlink()
+        elif path.suffix in {".yml", ".yaml"}:
+            list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        elif path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".toml":
+            tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def test_every_example_renders_a_complete_repo(example: Path) -> None:
+    files = _files(example)
+    assert not [name for name in files if name.endswith(".jinja")]
+    for expected in ("README.md", "Makefile", "pyproject.toml", "requirements.lock",
+                     ".copier-answers.yml", ".gitignore"):
+        assert expected in files
+    answers = yaml.safe_load(files[".copier-answers.yml"])
+    package = answers["package_name"]
+    assert f"src/{package}/schema.py" in files
+    _parse_every_file(example)
+
+
+def test_the_same_answers_render_byte_identical_repos(
+    tmp_path: Path, rendered_examples: dict[str, Path]
+) -> None:
+    again = _files(render_example(EXAMPLES_DIR / "churn.yml", tmp_path / "churn"))
+    first = _files(rendered_examples["churn"])
+    # A dirty checkout renders from a fresh temporary commit each time; only `_commit` may differ.
+    for files in (again, first):
+        files[".copier-answers.yml"] = b"\n".join(
+            line for line in files[".copier-answers.yml"].splitlines()
+            if not line.startswith(b"_commit:")
+        )
+    assert again == first
+
+
+def test_every_pin_in_the_locks_is_exact(example: Path) -> None:
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        lines = (example / lock).read_text(encoding="utf-8").splitlines()
+        pins = [line for line in lines if line and not line.startswith("#")]
+        assert pins and all("==" in line for line in pins), lock
+    project = tomllib.loads((example / "pyproject.toml").read_text(encoding="utf-8"))
+    locked = {
+        line.split("==")[0].lower().replace("_", "-"): line.split("==")[1]
+        for line in (example / "requirements.lock").read_text(encoding="utf-8").splitlines()
+        if "==" in line
+    }
+    for requirement in project["project"]["dependencies"]:
+        name, version = requirement.split("==")
+        assert locked[name.lower().replace("_", "-")] == version, requirement
+
+
+def test_answers_render_as_inert_data(tmp_path: Path) -> None:
+    hostile: dict[str, Any] = {
+        "project_name": 'Quote "Svc" {{ 7*7 }} $(id)',
+        "project_description": "Line one.\n" + HOSTILE + '\n"""\'\'\'',
+    }
+    answers = load_answers(EXAMPLES_DIR / "churn.yml")
+    categories = ["it's", '"quoted"', "{{ 7*7 }}", "a: b", "#hash", "back\\slash", "$(touch PWNED)"]
+    answers["dataset_schema"]["columns"]["contract"]["categories"] = categories
+    destination = tmp_path / "service"
+    render_example(EXAMPLES_DIR / "churn.yml", destination,
+                   dataset_schema=answers["dataset_schema"], **hostile)
+    _parse_every_file(destination)
+    assert not (tmp_path / "PWNED").exists() and not (destination / "PWNED").exists()
+
+    project = tomllib.loads((destination / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["description"] == hostile["project_description"]
+    rendered = json.loads(subprocess.run(
+        [sys.executable, "-c",
+         "import json; from quote_svc_7_7_id import schema, PROJECT_NAME; "
+         "print(json.dumps([PROJECT_NAME, list(schema.COLUMNS_BY_NAME['contract'].categories)]))"],
+        env={"PYTHONPATH": str(destination / "src")}, capture_output=True, text=True, check=True,
+    ).stdout)
+    assert rendered == [hostile["project_name"], categories]
+    saved = yaml.safe_load((destination / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert saved["project_description"] == hostile["project_description"]
+    assert saved["dataset_schema"]["columns"]["contract"]["categories"] == categories
+    assert "{{ 7*7 }}" in (destination / "README.md").read_text(encoding="utf-8")
+
+
+def test_column_order_survives_the_answers_file(example: Path) -> None:
+    saved = yaml.safe_load((example / ".copier-answers.yml").read_text(encoding="utf-8"))
+    original = load_answers(EXAMPLES_DIR / f"{example.name}.yml")
+    assert list(saved["dataset_schema"]["columns"]) == list(original["dataset_schema"]["columns"])
+
+
+@pytest.mark.slow
+def test_generated_repo_passes_its_own_tests_lint_and_types(example: Path) -> None:
+    """The generated suite, ruff and mypy --strict, with the coverage gate it was answered."""
+    answers = yaml.safe_load((example / ".copier-answers.yml").read_text(encoding="utf-8"))
+    env = {"PYTHONPATH": str(example / "src"), "PATH": str(Path(sys.executable).parent)}
+    for command in (
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "src", "tests"],
+        [sys.executable, "-m", "mypy", "--no-incremental"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         f"--cov={answers['package_name']}",
+         f"--cov-fail-under={answers['coverage_threshold']}"],
+    ):
+        result = subprocess.run(command, cwd=example, env=env, capture_output=True, text=True,
+                                timeout=900, check=False)
+        assert result.returncode == 0, f"{command[2]}:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
