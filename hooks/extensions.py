@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from copier.errors import UserMessageError
 from copier_template_extensions import ContextHook
@@ -38,7 +38,6 @@ def _import_architect_k() -> None:
 
 _import_architect_k()
 
-from architect_k.render_context import derive  # noqa: E402
 from architect_k.interrogation import (  # noqa: E402
     FIELDS_BY_NAME,
     SchemaSourceError,
@@ -49,6 +48,7 @@ from architect_k.interrogation import (  # noqa: E402
     render_form,
     slug_for,
 )
+from architect_k.render_context import derive  # noqa: E402
 
 
 def _given_answers(context: Context) -> dict[str, Any]:
@@ -167,7 +167,7 @@ class ArchitectK(Extension):
 class DerivedContext(ContextHook):
     """Adds the values derived from the answers (names, features, sizes) to the render."""
 
-    _cache: dict[str, dict[str, Any]] = {}
+    _cache: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def hook(self, context: dict[str, Any]) -> None:
         if str(context.get("_copier_phase")) not in {"render", "tasks"}:

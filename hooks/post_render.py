@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from architect_k.audit.cli import main  # noqa: E402
+from architect_k.audit.cli import main
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:

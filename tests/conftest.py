@@ -18,9 +18,7 @@ EXAMPLES = sorted(path.stem for path in EXAMPLES_DIR.glob("*.yml"))
 def rendered_examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     """Every example in examples/, rendered from this checkout: {example name: repo path}."""
     root = tmp_path_factory.mktemp("rendered")
-    yield {
-        name: render_example(EXAMPLES_DIR / f"{name}.yml", root / name) for name in EXAMPLES
-    }
+    yield {name: render_example(EXAMPLES_DIR / f"{name}.yml", root / name) for name in EXAMPLES}
 
 
 @pytest.fixture(params=EXAMPLES)

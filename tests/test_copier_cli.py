@@ -19,13 +19,20 @@ def _copier(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_COLOR": "1"}
     return subprocess.run(
         [COPIER, "copy", "--trust", "--vcs-ref", "HEAD", *args],
-        cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=120, check=False,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 def test_no_answers_prints_one_form_naming_every_invariant(tmp_path: Path) -> None:
@@ -45,9 +52,16 @@ def test_a_refusal_leaves_an_existing_destination_untouched(tmp_path: Path) -> N
     (destination / "notes.md").write_text("mine\n", encoding="utf-8")
     before = _snapshot(destination)
     result = _copier(
-        "--defaults", "--data-file", str(EXAMPLES_DIR / "churn.yml"),
-        "--data", "latency_p99_ms=abc", "--data", "coverage_threshold=50",
-        str(REPO_ROOT), str(destination), cwd=tmp_path,
+        "--defaults",
+        "--data-file",
+        str(EXAMPLES_DIR / "churn.yml"),
+        "--data",
+        "latency_p99_ms=abc",
+        "--data",
+        "coverage_threshold=50",
+        str(REPO_ROOT),
+        str(destination),
+        cwd=tmp_path,
     )
     assert result.returncode != 0
     assert "(2 invalid)" in result.stderr
@@ -71,8 +85,12 @@ def test_a_run_without_a_terminal_is_checked_as_a_whole(tmp_path: Path) -> None:
 def test_a_complete_answers_file_renders_and_passes_the_audit_task(tmp_path: Path) -> None:
     destination = tmp_path / "service"
     result = _copier(
-        "--defaults", "--data-file", str(EXAMPLES_DIR / "demand_forecast_gpu.yml"),
-        str(REPO_ROOT), str(destination), cwd=tmp_path,
+        "--defaults",
+        "--data-file",
+        str(EXAMPLES_DIR / "demand_forecast_gpu.yml"),
+        str(REPO_ROOT),
+        str(destination),
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert "SCAR WARNING SCA-0103" in result.stderr
@@ -85,8 +103,14 @@ def test_a_complete_answers_file_renders_and_passes_the_audit_task(tmp_path: Pat
 @pytest.mark.parametrize("answer", ["auth_mode=none", "deployment_compute=tpu-v5"])
 def test_choices_outside_the_list_are_refused_in_the_form(tmp_path: Path, answer: str) -> None:
     result = _copier(
-        "--defaults", "--data-file", str(EXAMPLES_DIR / "churn.yml"), "--data", answer,
-        str(REPO_ROOT), str(tmp_path / "service"), cwd=tmp_path,
+        "--defaults",
+        "--data-file",
+        str(EXAMPLES_DIR / "churn.yml"),
+        "--data",
+        answer,
+        str(REPO_ROOT),
+        str(tmp_path / "service"),
+        cwd=tmp_path,
     )
     assert result.returncode != 0
     assert "is not one of" in result.stderr

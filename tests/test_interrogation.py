@@ -145,12 +145,21 @@ def test_each_bad_column_is_refused(
         ({"target": "churned"}, "`columns` must map"),
         ({"target": "missing", "columns": {"a": {"dtype": "int"}}}, "is not one of the columns"),
         ({"columns": {"a": {"dtype": "int"}}}, "`target` must name"),
-        ({"target": "a", "columns": {"a": {"dtype": "int", "nullable": True}, "b": {"dtype": "int"}}},
-         "cannot be nullable"),
-        ({"target": "a", "columns": {"a": {"dtype": "string"}, "b": {"dtype": "int"}}},
-         "must be bool, category, int or float"),
-        ({"target": "a", "columns": {"a": {"dtype": "bool"}, "b": {"dtype": "string"}}},
-         "no usable feature"),
+        (
+            {
+                "target": "a",
+                "columns": {"a": {"dtype": "int", "nullable": True}, "b": {"dtype": "int"}},
+            },
+            "cannot be nullable",
+        ),
+        (
+            {"target": "a", "columns": {"a": {"dtype": "string"}, "b": {"dtype": "int"}}},
+            "must be bool, category, int or float",
+        ),
+        (
+            {"target": "a", "columns": {"a": {"dtype": "bool"}, "b": {"dtype": "string"}}},
+            "no usable feature",
+        ),
         ({"target": "a", "columns": {"a": {"dtype": "bool"}}, "version": 2}, "unknown keys"),
     ],
 )
@@ -196,7 +205,9 @@ def test_credential_looking_answers_are_refused(churn: dict[str, Any], secret: s
 
 
 def test_a_credential_inside_the_schema_is_refused(churn: dict[str, Any]) -> None:
-    churn["dataset_schema"]["columns"]["contract"]["categories"].append("sk_live_abcdefghijklmnop1234")
+    churn["dataset_schema"]["columns"]["contract"]["categories"].append(
+        "sk_live_abcdefghijklmnop1234"
+    )
     assert any("R2" in m for m in _problems(churn)["dataset_schema"])
 
 
@@ -207,8 +218,13 @@ def test_words_about_secrets_are_not_credentials(churn: dict[str, Any]) -> None:
 
 
 def test_cli_strings_are_read_as_numbers(churn: dict[str, Any]) -> None:
-    churn.update(latency_p50_ms="12", latency_p99_ms="45", throughput_rps="500",
-                 metric_threshold="0.8", coverage_threshold="95")
+    churn.update(
+        latency_p50_ms="12",
+        latency_p99_ms="45",
+        throughput_rps="500",
+        metric_threshold="0.8",
+        coverage_threshold="95",
+    )
     assert _problems(churn) == {}
 
 
@@ -220,9 +236,12 @@ def test_derived_names() -> None:
         "binary_classification"
     )
     assert default_task_type({"target": "y", "columns": {"y": {"dtype": "float"}}}) == "regression"
-    assert default_task_type(
-        {"target": "y", "columns": {"y": {"dtype": "category", "categories": ["a", "b", "c"]}}}
-    ) == "multiclass_classification"
+    assert (
+        default_task_type(
+            {"target": "y", "columns": {"y": {"dtype": "category", "categories": ["a", "b", "c"]}}}
+        )
+        == "multiclass_classification"
+    )
 
 
 def test_every_field_has_a_reason_and_an_example() -> None:

@@ -45,8 +45,14 @@ def _parse_every_file(root: Path) -> None:
 def test_every_example_renders_a_complete_repo(example: Path) -> None:
     files = _files(example)
     assert not [name for name in files if name.endswith(".jinja")]
-    for expected in ("README.md", "Makefile", "pyproject.toml", "requirements.lock",
-                     ".copier-answers.yml", ".gitignore"):
+    for expected in (
+        "README.md",
+        "Makefile",
+        "pyproject.toml",
+        "requirements.lock",
+        ".copier-answers.yml",
+        ".gitignore",
+    ):
         assert expected in files
     answers = yaml.safe_load(files[".copier-answers.yml"])
     package = answers["package_name"]
@@ -62,7 +68,8 @@ def test_the_same_answers_render_byte_identical_repos(
     # A dirty checkout renders from a fresh temporary commit each time; only `_commit` may differ.
     for files in (again, first):
         files[".copier-answers.yml"] = b"\n".join(
-            line for line in files[".copier-answers.yml"].splitlines()
+            line
+            for line in files[".copier-answers.yml"].splitlines()
             if not line.startswith(b"_commit:")
         )
     assert again == first
@@ -87,25 +94,35 @@ def test_every_pin_in_the_locks_is_exact(example: Path) -> None:
 def test_answers_render_as_inert_data(tmp_path: Path) -> None:
     hostile: dict[str, Any] = {
         "project_name": 'Quote "Svc" {{ 7*7 }} $(id)',
-        "project_description": "Line one.\n" + HOSTILE + '\n"""\'\'\'',
+        "project_description": "Line one.\n" + HOSTILE + "\n\"\"\"'''",
     }
     answers = load_answers(EXAMPLES_DIR / "churn.yml")
     categories = ["it's", '"quoted"', "{{ 7*7 }}", "a: b", "#hash", "back\\slash", "$(touch PWNED)"]
     answers["dataset_schema"]["columns"]["contract"]["categories"] = categories
     destination = tmp_path / "service"
-    render_example(EXAMPLES_DIR / "churn.yml", destination,
-                   dataset_schema=answers["dataset_schema"], **hostile)
+    render_example(
+        EXAMPLES_DIR / "churn.yml", destination, dataset_schema=answers["dataset_schema"], **hostile
+    )
     _parse_every_file(destination)
     assert not (tmp_path / "PWNED").exists() and not (destination / "PWNED").exists()
 
     project = tomllib.loads((destination / "pyproject.toml").read_text(encoding="utf-8"))
     assert project["project"]["description"] == hostile["project_description"]
-    rendered = json.loads(subprocess.run(
-        [sys.executable, "-c",
-         "import json; from quote_svc_7_7_id import schema, PROJECT_NAME; "
-         "print(json.dumps([PROJECT_NAME, list(schema.COLUMNS_BY_NAME['contract'].categories)]))"],
-        env={"PYTHONPATH": str(destination / "src")}, capture_output=True, text=True, check=True,
-    ).stdout)
+    rendered = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import json; from quote_svc_7_7_id import schema, PROJECT_NAME; "
+                "contract = schema.COLUMNS_BY_NAME['contract']; "
+                "print(json.dumps([PROJECT_NAME, list(contract.categories)]))",
+            ],
+            env={"PYTHONPATH": str(destination / "src")},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     assert rendered == [hostile["project_name"], categories]
     saved = yaml.safe_load((destination / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert saved["project_description"] == hostile["project_description"]
@@ -127,10 +144,20 @@ def test_generated_repo_passes_its_own_tests_lint_and_types(example: Path) -> No
     for command in (
         [sys.executable, "-m", "ruff", "check", "--no-cache", "src", "tests"],
         [sys.executable, "-m", "mypy", "--no-incremental"],
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         f"--cov={answers['package_name']}",
-         f"--cov-fail-under={answers['coverage_threshold']}"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--cov={answers['package_name']}",
+            f"--cov-fail-under={answers['coverage_threshold']}",
+        ],
     ):
-        result = subprocess.run(command, cwd=example, env=env, capture_output=True, text=True,
-                                timeout=900, check=False)
-        assert result.returncode == 0, f"{command[2]}:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
+        result = subprocess.run(
+            command, cwd=example, env=env, capture_output=True, text=True, timeout=900, check=False
+        )
+        assert result.returncode == 0, (
+            f"{command[2]}:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
+        )

@@ -58,9 +58,59 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "hpa_min_replicas": MIN_REPLICAS,
         "hpa_max_replicas": max_replicas,
         "rps_per_replica": RPS_PER_REPLICA,
+        **delivery_context(answers),
         "scar_warnings": [
-            {"scar_id": w.scar_id, "rule": w.rule, "similarity": round(w.similarity, 3),
-             "radius": w.radius, "message": w.message}
+            {
+                "scar_id": w.scar_id,
+                "rule": w.rule,
+                "similarity": round(w.similarity, 3),
+                "radius": w.radius,
+                "message": w.message,
+            }
             for w in scar_warnings(answers)
         ],
+    }
+
+
+#: GKE labels GPU nodes with its own accelerator names; other clouds and on-prem clusters get
+#: the product label of NVIDIA's GPU feature discovery (shipped with the GPU operator).
+GKE_ACCELERATORS: dict[str, str] = {
+    "nvidia-t4": "nvidia-tesla-t4",
+    "nvidia-l4": "nvidia-l4",
+    "nvidia-a100-40gb": "nvidia-tesla-a100",
+    "nvidia-a100-80gb": "nvidia-a100-80gb",
+    "nvidia-h100-80gb": "nvidia-h100-80gb",
+}
+GFD_PRODUCTS: dict[str, str] = {
+    "nvidia-t4": "Tesla-T4",
+    "nvidia-l4": "NVIDIA-L4",
+    "nvidia-a10g": "NVIDIA-A10G",
+    "nvidia-a100-40gb": "NVIDIA-A100-SXM4-40GB",
+    "nvidia-a100-80gb": "NVIDIA-A100-SXM4-80GB",
+    "nvidia-h100-80gb": "NVIDIA-H100-80GB-HBM3",
+}
+#: A ReadWriteMany storage class per cloud: the serving pods append prediction logs that the
+#: PSI CronJob reads, so the volume must mount on several nodes at once.
+RWX_STORAGE_CLASSES: dict[str, str] = {
+    "aws": "efs-sc",
+    "gcp": "standard-rwx",
+    "azure": "azurefile-csi",
+    "on_prem": "nfs-client",
+}
+
+
+def delivery_context(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Values the Dockerfile, Kubernetes manifests, CI pipeline and handoffs share."""
+    compute = str(answers["deployment_compute"])
+    cloud = str(answers["deployment_cloud"])
+    selector: dict[str, str] = {}
+    if compute != "cpu":
+        if cloud == "gcp" and compute in GKE_ACCELERATORS:
+            selector = {"cloud.google.com/gke-accelerator": GKE_ACCELERATORS[compute]}
+        else:
+            selector = {"nvidia.com/gpu.product": GFD_PRODUCTS[compute]}
+    return {
+        "gpu_node_selector": selector,
+        "registry_host": str(answers["image_registry"]).split("/", 1)[0],
+        "rwx_storage_class": RWX_STORAGE_CLASSES[cloud],
     }

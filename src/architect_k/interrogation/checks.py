@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import get_close_matches
-from typing import Any
+from typing import Any, TypeGuard
 
 from architect_k.credentials import credential_kind
 from architect_k.interrogation.fields import (
@@ -43,8 +43,23 @@ _REGISTRY = re.compile(
 _COLUMN_KEYS = frozenset({"dtype", "nullable", "min", "max", "categories", "description"})
 #: Package names that would shadow what the generated service imports.
 _RESERVED_PACKAGES = frozenset(
-    {"torch", "mlflow", "pandas", "numpy", "pandera", "fastapi", "pydantic", "uvicorn", "yaml",
-     "jwt", "sklearn", "prometheus_client", "tests", "src", "app"}
+    {
+        "torch",
+        "mlflow",
+        "pandas",
+        "numpy",
+        "pandera",
+        "fastapi",
+        "pydantic",
+        "uvicorn",
+        "yaml",
+        "jwt",
+        "sklearn",
+        "prometheus_client",
+        "tests",
+        "src",
+        "app",
+    }
 )
 #: Metrics bounded to [0, 1] where a gate at or below chance passes a useless model.
 _UNIT_METRICS = frozenset({"roc_auc", "pr_auc", "f1", "f1_macro", "accuracy"})
@@ -59,7 +74,7 @@ class Problem:
     missing: bool = False
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -184,13 +199,16 @@ def check_schema(schema: Any) -> list[str]:
         if spec.get("dtype") in {"string", "datetime"}:
             errors.append(f"target {target!r} must be bool, category, int or float")
     features = [
-        n for n, s in columns.items()
-        if n != target and isinstance(s, Mapping) and s.get("dtype") in {"int", "float", "bool",
-                                                                           "category"}
+        n
+        for n, s in columns.items()
+        if n != target
+        and isinstance(s, Mapping)
+        and s.get("dtype") in {"int", "float", "bool", "category"}
     ]
     if columns and not features:
-        errors.append("no usable feature: at least one int, float, bool or category column "
-                      "besides the target")
+        errors.append(
+            "no usable feature: at least one int, float, bool or category column besides the target"
+        )
     return errors
 
 
@@ -210,11 +228,13 @@ def _check_credentials(answers: Mapping[str, Any]) -> list[Problem]:
         for text in _strings(value):
             kind = credential_kind(text)
             if kind:
-                problems.append(Problem(
-                    name,
-                    f"looks like a {kind}. R2 refuses credentials in any artifact: keep it in "
-                    "a Kubernetes Secret or your cloud's secret manager and answer without it",
-                ))
+                problems.append(
+                    Problem(
+                        name,
+                        f"looks like a {kind}. R2 refuses credentials in any artifact: keep it in "
+                        "a Kubernetes Secret or your cloud's secret manager and answer without it",
+                    )
+                )
                 break
     return problems
 
@@ -257,10 +277,16 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
     if given("package_name"):
         package = answers["package_name"]
         if not isinstance(package, str) or not _PACKAGE_NAME.match(package):
-            bad("package_name", "must be lowercase letters, digits and underscores, starting "
-                "with a letter (at most 40 characters)")
-        elif (keyword.iskeyword(package) or package in sys.stdlib_module_names
-              or package in _RESERVED_PACKAGES):
+            bad(
+                "package_name",
+                "must be lowercase letters, digits and underscores, starting "
+                "with a letter (at most 40 characters)",
+            )
+        elif (
+            keyword.iskeyword(package)
+            or package in sys.stdlib_module_names
+            or package in _RESERVED_PACKAGES
+        ):
             bad("package_name", f"{package!r} would shadow a module the service imports")
 
     schema = answers.get("dataset_schema")
@@ -280,24 +306,38 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
             target_spec = schema["columns"][schema["target"]]
             implied = default_task_type(schema)
             if task == "regression" and implied != "regression":
-                bad("task_type", f"regression needs an int or float target, and "
-                    f"{schema['target']!r} is {target_spec['dtype']}")
+                bad(
+                    "task_type",
+                    f"regression needs an int or float target, and "
+                    f"{schema['target']!r} is {target_spec['dtype']}",
+                )
             elif task != "regression" and target_spec["dtype"] == "float":
-                bad("task_type", f"classification needs a bool, category or int target, and "
-                    f"{schema['target']!r} is float")
-            elif task == "binary_classification" and target_spec["dtype"] == "category" and (
-                len(target_spec["categories"]) != 2
+                bad(
+                    "task_type",
+                    f"classification needs a bool, category or int target, and "
+                    f"{schema['target']!r} is float",
+                )
+            elif (
+                task == "binary_classification"
+                and target_spec["dtype"] == "category"
+                and (len(target_spec["categories"]) != 2)
             ):
-                bad("task_type", f"binary classification needs exactly two categories in "
-                    f"{schema['target']!r}; use multiclass_classification")
+                bad(
+                    "task_type",
+                    f"binary classification needs exactly two categories in "
+                    f"{schema['target']!r}; use multiclass_classification",
+                )
             elif task != "regression" and target_spec["dtype"] == "int":
                 low, high = target_spec.get("min"), target_spec.get("max")
                 classes = 2 if task == "binary_classification" else "2 to 100"
                 if not (_is_number(low) and _is_number(high)) or not (
                     high - low == 1 if task == "binary_classification" else 1 <= high - low < 100
                 ):
-                    bad("task_type", f"an int target of a classifier names its classes by min "
-                        f"and max ({classes} classes): give {schema['target']!r} both bounds")
+                    bad(
+                        "task_type",
+                        f"an int target of a classifier names its classes by min "
+                        f"and max ({classes} classes): give {schema['target']!r} both bounds",
+                    )
             elif task == "multiclass_classification" and target_spec["dtype"] == "bool":
                 bad("task_type", "a bool target has two classes: use binary_classification")
     elif schema_ok:
@@ -310,15 +350,19 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
             bad("target_metric", f"{metric!r} is not one of {', '.join(known)}")
             metric = None
         elif task in METRICS_BY_TASK and metric not in METRICS_BY_TASK[task]:
-            bad("target_metric", f"{metric} does not measure {task}; use one of "
-                f"{', '.join(METRICS_BY_TASK[task])}")
+            bad(
+                "target_metric",
+                f"{metric} does not measure {task}; use one of {', '.join(METRICS_BY_TASK[task])}",
+            )
     if given("metric_threshold"):
         threshold = coerce_number(answers["metric_threshold"], integer=False)
         if threshold is None:
             bad("metric_threshold", f"{answers['metric_threshold']!r} is not a finite number")
         elif metric in _UNIT_METRICS and not 0 < threshold <= 1:
-            bad("metric_threshold", f"{metric} lies in (0, 1]; {threshold} can never be met "
-                "or always is")
+            bad(
+                "metric_threshold",
+                f"{metric} lies in (0, 1]; {threshold} can never be met or always is",
+            )
         elif metric in {"roc_auc"} and threshold <= 0.5:
             bad("metric_threshold", "roc_auc at or below 0.5 passes a model that guesses")
         elif metric == "r2" and threshold > 1:
@@ -342,18 +386,26 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
     if given("k8s_namespace") and not (
         isinstance(answers["k8s_namespace"], str) and _RFC1123_LABEL.match(answers["k8s_namespace"])
     ):
-        bad("k8s_namespace", "must be an RFC 1123 label: lowercase letters, digits and '-', "
-            "starting and ending alphanumeric, at most 63 characters")
+        bad(
+            "k8s_namespace",
+            "must be an RFC 1123 label: lowercase letters, digits and '-', "
+            "starting and ending alphanumeric, at most 63 characters",
+        )
     if given("image_registry"):
         registry = answers["image_registry"]
         if not isinstance(registry, str) or "://" in registry:
-            bad("image_registry", "give host[:port]/path without a scheme, e.g. "
-                "registry.example.com/ml")
+            bad(
+                "image_registry",
+                "give host[:port]/path without a scheme, e.g. registry.example.com/ml",
+            )
         elif "@" in registry or not _REGISTRY.match(registry):
-            bad("image_registry", "must be a lowercase host[:port]/path with no tag or digest "
-                "(the pipeline pins the digest itself)")
+            bad(
+                "image_registry",
+                "must be a lowercase host[:port]/path with no tag or digest "
+                "(the pipeline pins the digest itself)",
+            )
 
-    latencies: dict[str, int] = {}
+    latencies: dict[str, int | float] = {}
     for name in ("latency_p50_ms", "latency_p99_ms", "throughput_rps"):
         if given(name):
             number = coerce_number(answers[name], integer=True)
@@ -362,21 +414,30 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
             else:
                 latencies[name] = number
     if latencies.get("latency_p99_ms", math.inf) < latencies.get("latency_p50_ms", 0):
-        bad("latency_p99_ms", f"p99 {latencies['latency_p99_ms']} ms is below p50 "
-            f"{latencies['latency_p50_ms']} ms; a tail cannot be faster than the median")
+        bad(
+            "latency_p99_ms",
+            f"p99 {latencies['latency_p99_ms']} ms is below p50 "
+            f"{latencies['latency_p50_ms']} ms; a tail cannot be faster than the median",
+        )
     if given("coverage_threshold"):
         coverage = coerce_number(answers["coverage_threshold"], integer=True)
         if coverage is None or not MIN_COVERAGE <= coverage <= 100:
-            bad("coverage_threshold", f"R1 refuses {answers['coverage_threshold']!r}: the gate "
-                f"is a whole percentage from {MIN_COVERAGE} to 100")
+            bad(
+                "coverage_threshold",
+                f"R1 refuses {answers['coverage_threshold']!r}: the gate "
+                f"is a whole percentage from {MIN_COVERAGE} to 100",
+            )
 
     protected = answers.get("protected_attributes")
     domain = answers.get("domain")
     if protected is not None and not isinstance(protected, list):
         bad("protected_attributes", "must be a list of column names")
     elif domain in DOMAINS_NEEDING_FAIRNESS and not protected:
-        bad("protected_attributes", f"a {domain} service needs a fairness audit: name the "
-            "protected columns (ethics boundary)")
+        bad(
+            "protected_attributes",
+            f"a {domain} service needs a fairness audit: name the "
+            "protected columns (ethics boundary)",
+        )
     elif protected and schema_ok:
         assert isinstance(schema, Mapping)
         for attribute in protected:
@@ -385,8 +446,10 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
             elif attribute == schema["target"]:
                 bad("protected_attributes", f"{attribute!r} is the target")
             elif schema["columns"][attribute]["dtype"] not in {"category", "bool"}:
-                bad("protected_attributes", f"{attribute!r} must be a category or bool "
-                    "column so groups can be compared")
+                bad(
+                    "protected_attributes",
+                    f"{attribute!r} must be a category or bool column so groups can be compared",
+                )
         if len(set(protected)) != len(protected):
             bad("protected_attributes", "names repeat")
     return problems

@@ -97,8 +97,7 @@ def _from_parquet(path: Path) -> dict[str, Any]:
     table = pq.ParquetFile(path).read_row_groups([0]).slice(0, SAMPLE_ROWS)
     header = list(table.column_names)
     data = table.to_pydict()
-    rows = zip(*(["" if v is None else str(v) for v in data[name]] for name in header),
-               strict=True)
+    rows = zip(*(["" if v is None else str(v) for v in data[name]] for name in header), strict=True)
     return _schema_from_rows(header, rows)
 
 
