@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from architect_k.audit.registry import load_rules
 from architect_k.interrogation.checks import coerce_number, default_task_type, slug_for
 from architect_k.interrogation.fields import GPU_VRAM_GB, LOWER_IS_BETTER
 from architect_k.ledger.fipi import scar_warnings
@@ -59,6 +60,18 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "hpa_max_replicas": max_replicas,
         "rps_per_replica": RPS_PER_REPLICA,
         **delivery_context(answers),
+        "rules": [
+            {
+                "id": rule.id,
+                "title": rule.title,
+                "action": rule.action,
+                "scar": rule.scar,
+                "severity": rule.severity,
+                "exception_tag": rule.exception_tag,
+                "remediation": rule.remediation,
+            }
+            for rule in load_rules().values()
+        ],
         "scar_warnings": [
             {
                 "scar_id": w.scar_id,

@@ -9,8 +9,18 @@ from typing import Any
 from architect_k.audit.repo import Repo, walk_yaml
 from architect_k.audit.yamlio import node_line
 
-_RUN_KEYS = ("run", "script", "before_script", "after_script", "bash", "pwsh", "powershell",
-             "command", "commands", "sh")
+_RUN_KEYS = (
+    "run",
+    "script",
+    "before_script",
+    "after_script",
+    "bash",
+    "pwsh",
+    "powershell",
+    "command",
+    "commands",
+    "sh",
+)
 
 
 @dataclass
@@ -40,8 +50,16 @@ def is_ci_file(rel: str) -> bool:
     return (
         folder == ".github/workflows"
         or (folder.startswith(".github/actions") and base in {"action.yml", "action.yaml"})
-        or base in {".gitlab-ci.yml", "azure-pipelines.yml", "azure-pipelines.yaml",
-                    "bitbucket-pipelines.yml", ".drone.yml", "cloudbuild.yaml", "cloudbuild.yml"}
+        or base
+        in {
+            ".gitlab-ci.yml",
+            "azure-pipelines.yml",
+            "azure-pipelines.yaml",
+            "bitbucket-pipelines.yml",
+            ".drone.yml",
+            "cloudbuild.yaml",
+            "cloudbuild.yml",
+        }
         or rel == ".circleci/config.yml"
         or folder == ".buildkite"
         or folder == ".gitlab/ci"

@@ -13,12 +13,12 @@ from pathlib import Path
 from architect_k.audit.atomic import write_atomic
 from architect_k.audit.engine import UsageError, run_audit
 from architect_k.audit.registry import RegistryError
-from architect_k.audit.report import RENDERERS
 from architect_k.audit.repo import RepoError
+from architect_k.audit.report import RENDERERS
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as exit 2 without a traceback (its default), via return."""
+    """argparse whose usage errors become :class:`UsageError` (exit 2, no traceback)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -32,14 +32,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Audit an ML repository against rules R1-R12 (scar_ledger/rules.yaml).",
     )
     parser.add_argument("path", help="repository directory (or single file) to audit")
-    parser.add_argument("--format", choices=sorted(RENDERERS), default="text",
-                        help="output format (default: text)")
-    parser.add_argument("--rules", default=None,
-                        help="comma-separated rule ids to run, e.g. R1,R4 (default: all)")
-    parser.add_argument("--output", "-o", default=None,
-                        help="write the report to FILE (atomically) instead of stdout")
-    parser.add_argument("--fix", action="store_true",
-                        help="R2: redact literal credentials into secretKeyRef / os.environ")
+    parser.add_argument(
+        "--format", choices=sorted(RENDERERS), default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "--rules", default=None, help="comma-separated rule ids to run, e.g. R1,R4 (default: all)"
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        default=None,
+        help="write the report to FILE (atomically) instead of stdout",
+    )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="R2: redact literal credentials into secretKeyRef / os.environ",
+    )
     return parser
 
 

@@ -53,7 +53,7 @@ def _fix_python(text: str, creds: list[Credential]) -> tuple[str, list[tuple[int
         lineno, col, end_lineno, end_col = cred.span
         var = env_var_name(cred.name)
         edits.append((absolute(lineno, col), absolute(end_lineno, end_col), f'os.environ["{var}"]'))
-        notes.append((lineno, f"literal `{cred.name}` -> os.environ[\"{var}\"]"))
+        notes.append((lineno, f'literal `{cred.name}` -> os.environ["{var}"]'))
     for start, end, new in sorted(set(edits), reverse=True):
         text = text[:start] + new + text[end:]
     if edits:
@@ -64,12 +64,17 @@ def _fix_python(text: str, creds: list[Credential]) -> tuple[str, list[tuple[int
 def _ensure_import_os(text: str) -> str:
     tree = ast.parse(text)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(a.name == "os" and not a.asname for a in node.names):
+        if isinstance(node, ast.Import) and any(
+            a.name == "os" and not a.asname for a in node.names
+        ):
             return text
     insert_after = 0
     for node in tree.body:
-        is_doc = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(
-            node.value.value, str)
+        is_doc = (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        )
         is_future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
         if (is_doc and insert_after == 0) or is_future:
             insert_after = node.end_lineno or node.lineno
@@ -101,11 +106,20 @@ def _fix_yaml(text: str, creds: list[Credential]) -> tuple[str, list[tuple[int, 
                     if (value_node.start_mark.line + 1, name_node.value) in wanted:
                         secret = f"{_dns_name(owner)}-secrets"
                         key = _dns_name(name_node.value)
-                        edits.append((key_node.start_mark.index, value_node.end_mark.index,
-                                      f"valueFrom: {{secretKeyRef: {{name: {secret}, key: {key}}}}}"))
-                        notes.append((value_node.start_mark.line + 1,
-                                      f"env {name_node.value} literal -> secretKeyRef "
-                                      f"{secret}/{key} (create that Secret out of band)"))
+                        edits.append(
+                            (
+                                key_node.start_mark.index,
+                                value_node.end_mark.index,
+                                f"valueFrom: {{secretKeyRef: {{name: {secret}, key: {key}}}}}",
+                            )
+                        )
+                        notes.append(
+                            (
+                                value_node.start_mark.line + 1,
+                                f"env {name_node.value} literal -> secretKeyRef "
+                                f"{secret}/{key} (create that Secret out of band)",
+                            )
+                        )
                 stack.extend(v for _, v in node.value)
             elif isinstance(node, yaml.SequenceNode):
                 stack.extend(node.value)
@@ -147,6 +161,11 @@ def fix_credentials(path: str | Path) -> list[Fix]:
         fixes.extend(Fix(rel, line, note) for line, note in notes)
         for cred in creds:
             if cred.line not in fixed_lines:
-                fixes.append(Fix(rel, cred.line, f"left as is: {cred.detail}; move it to a "
-                                                 "secret store by hand"))
+                fixes.append(
+                    Fix(
+                        rel,
+                        cred.line,
+                        f"left as is: {cred.detail}; move it to a secret store by hand",
+                    )
+                )
     return fixes

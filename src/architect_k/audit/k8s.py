@@ -124,7 +124,9 @@ def covered_dirs(repo: Repo, path: str, doc: Any, depth: int = 0) -> set[str]:
             for kpath, kdoc in kustomizations(repo):
                 if posixpath.dirname(kpath) == target:
                     dirs |= covered_dirs(repo, kpath, kdoc, depth + 1)
-            dirs.add(target if not target.endswith((".yaml", ".yml")) else posixpath.dirname(target))
+            dirs.add(
+                target if not target.endswith((".yaml", ".yml")) else posixpath.dirname(target)
+            )
     return dirs
 
 

@@ -24,6 +24,33 @@ class PyModule:
     imports: dict[str, str] = field(default_factory=dict)
     functions: dict[str, FuncNode] = field(default_factory=dict)
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    # id(node) -> the calls under it with their qualified names; several rules ask the same.
+    call_cache: dict[int, list[tuple[ast.Call, str]]] = field(default_factory=dict)
+    # Every node of the module by type, from one walk; rules query it instead of re-walking.
+    by_type: dict[type, list[ast.AST]] = field(default_factory=dict)
+
+    def nodes(self, *types: type) -> list[ast.AST]:
+        """All nodes of the given AST types in the module, in walk order per type."""
+        if len(types) == 1:
+            return self.by_type.get(types[0], [])
+        return [n for t in types for n in self.by_type.get(t, [])]
+
+    def calls_under(self, node: ast.AST) -> list[tuple[ast.Call, str]]:
+        """``(call, qualified name)`` for every call inside ``node`` (memoised)."""
+        key = id(node)
+        if key not in self.call_cache and node is self.tree:
+            self.call_cache[key] = [
+                (sub, call_name(sub, self.imports))
+                for sub in self.by_type.get(ast.Call, [])
+                if isinstance(sub, ast.Call)
+            ]
+        if key not in self.call_cache:
+            self.call_cache[key] = [
+                (sub, call_name(sub, self.imports))
+                for sub in ast.walk(node)
+                if isinstance(sub, ast.Call)
+            ]
+        return self.call_cache[key]
 
     @property
     def package(self) -> str:
@@ -37,6 +64,8 @@ def build_module(path: str, modname: str, tree: ast.Module) -> PyModule:
     """Index a module's imports (alias -> qualified name), functions and classes."""
     mod = PyModule(path=path, modname=modname, tree=tree)
     for node in ast.walk(tree):
+        mod.by_type.setdefault(type(node), []).append(node)
+    for node in mod.nodes(ast.Import, ast.ImportFrom):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -121,7 +150,9 @@ def walk_no_defs(node: ast.AST) -> Iterator[ast.AST]:
         cur = stack.pop()
         yield cur
         for child in ast.iter_child_nodes(cur):
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            if isinstance(
+                child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+            ):
                 continue
             stack.append(child)
 
@@ -144,8 +175,10 @@ def docstrings(tree: ast.Module) -> Iterator[str]:
 
 def int_value(expr: ast.expr | None) -> int | None:
     """The integer a constant expression spells, if any."""
-    if isinstance(expr, ast.Constant) and isinstance(expr.value, int) and not isinstance(
-        expr.value, bool
+    if (
+        isinstance(expr, ast.Constant)
+        and isinstance(expr.value, int)
+        and not isinstance(expr.value, bool)
     ):
         return expr.value
     return None

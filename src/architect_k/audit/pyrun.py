@@ -25,8 +25,10 @@ def invoked_modules(repo: Repo, cmd: list[str], near: str = "") -> list[PyModule
             if arg.startswith("-"):
                 continue
             if arg.endswith(".py"):
-                for cand in (posixpath.normpath(arg), posixpath.normpath(
-                        posixpath.join(posixpath.dirname(near), arg))):
+                for cand in (
+                    posixpath.normpath(arg),
+                    posixpath.normpath(posixpath.join(posixpath.dirname(near), arg)),
+                ):
                     if repo.exists(cand):
                         mod = repo.module(cand)
                         if mod is not None:

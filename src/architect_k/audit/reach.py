@@ -9,35 +9,27 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from architect_k.audit.pyast import PyModule, call_name, last
-from architect_k.audit.repo import Repo, is_test_path
+from architect_k.audit.pyast import PyModule, last
+from architect_k.audit.repo import Repo
 
 TRAIN_CALLS = frozenset({"fit", "backward", "fit_generator", "train", "train_model", "fit_model"})
 
 
 def importers(repo: Repo, mod: PyModule) -> list[PyModule]:
     """Non-test repo modules that import ``mod``."""
-    out = []
     if not mod.modname:
-        return out
-    for rel in repo.python:
-        if rel == mod.path or is_test_path(rel):
-            continue
-        text = repo.text(rel) or ""
-        if mod.modname.rpartition(".")[2] not in text:
-            continue
-        other = repo.module(rel)
-        if other is None:
-            continue
-        if any(v == mod.modname or v.startswith(mod.modname + ".") for v in other.imports.values()):
-            out.append(other)
-    return out
+        return []
+    return [m for m in repo.importers_of(mod.modname) if m.path != mod.path]
 
 
 def context(repo: Repo, mod: PyModule) -> list[tuple[PyModule, ast.AST]]:
     """Code reachable from ``mod`` plus code reachable from the modules importing it."""
+    cached = repo.context_cache.get(mod.path)
+    if cached is not None:
+        return cached
     seen: set[int] = set()
     out: list[tuple[PyModule, ast.AST]] = []
+    repo.context_cache[mod.path] = out
     for root in [mod, *importers(repo, mod)]:
         for cur, node in repo.reachable(root):
             if id(node) not in seen:
@@ -49,9 +41,8 @@ def context(repo: Repo, mod: PyModule) -> list[tuple[PyModule, ast.AST]]:
 def calls(nodes: list[tuple[PyModule, ast.AST]]) -> Iterator[tuple[PyModule, ast.Call, str]]:
     """``(module, call, qualified name)`` for every call in the given code."""
     for cur, node in nodes:
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Call):
-                yield cur, sub, call_name(sub, cur.imports)
+        for call, name in cur.calls_under(node):
+            yield cur, call, name
 
 
 def trains(nodes: list[tuple[PyModule, ast.AST]]) -> bool:

@@ -26,9 +26,26 @@ from architect_k.audit.pyast import FuncNode, PyModule, build_module, docstrings
 
 SKIP_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", ".venv", "venv", ".env.d", "node_modules", "build", "dist",
-        "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-        "site-packages", ".eggs", ".idea", ".vscode", ".ipynb_checkpoints",
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".env.d",
+        "node_modules",
+        "build",
+        "dist",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "site-packages",
+        ".eggs",
+        ".idea",
+        ".vscode",
+        ".ipynb_checkpoints",
     }
 )
 TEST_DIRS = frozenset({"tests", "test", "testing"})
@@ -68,14 +85,15 @@ class Repo:
         self.python: list[str] = [f for f in self.files if f.endswith(".py")]
         self.yaml: list[str] = [f for f in self.files if f.endswith((".yaml", ".yml"))]
         self.dockerfiles: list[str] = [f for f in self.files if _is_dockerfile(_base(f))]
-        self.requirements: list[str] = [
-            f for f in self.files if _is_requirements(f, _base(f))
-        ]
+        self.requirements: list[str] = [f for f in self.files if _is_requirements(f, _base(f))]
         self._text: dict[str, str | None] = {}
         self._yaml: dict[str, list[Any]] = {}
         self._modules: dict[str, PyModule | None] = {}
         self._modnames: dict[str, str] | None = None
         self._comments: dict[str, str] = {}
+        self._importers: dict[str, list[PyModule]] | None = None
+        self._reachable: dict[str, list[tuple[PyModule, ast.AST]]] = {}
+        self.context_cache: dict[str, list[tuple[PyModule, ast.AST]]] = {}
 
     # -- discovery -------------------------------------------------------------------------
     def _read_config(self) -> list[str]:
@@ -158,7 +176,7 @@ class Repo:
         if rel not in self._yaml:
             text = self.text(rel)
             docs: list[Any] = []
-            if text is not None and "{{" not in text:
+            if text is not None:
                 try:
                     docs = yamlio.load_all(text)
                 except yaml.YAMLError:
@@ -167,7 +185,7 @@ class Repo:
         return self._yaml[rel]
 
     def k8s_docs(self) -> Iterator[tuple[str, Any]]:
-        """Every YAML document that looks like a Kubernetes object (has ``kind`` + ``apiVersion``)."""
+        """Every YAML document that looks like a Kubernetes object (``kind`` + ``apiVersion``)."""
         for rel in self.yaml:
             for doc in self.yaml_docs(rel):
                 if isinstance(doc, dict) and "kind" in doc and "apiVersion" in doc:
@@ -200,10 +218,9 @@ class Repo:
             if text is not None:
                 try:
                     tree = ast.parse(text, filename=rel)
-                except (SyntaxError, ValueError):
-                    tree = None
-                if tree is not None:
                     mod = build_module(rel, self._module_names().get(rel, ""), tree)
+                except (SyntaxError, ValueError):
+                    mod = None
             self._modules[rel] = mod
         return self._modules[rel]
 
@@ -218,10 +235,12 @@ class Repo:
                 # Scripts are often run as ``python scripts/x.py`` and import siblings flatly.
                 by_name.setdefault(name.rpartition(".")[2], rel)
             self._by_name = by_name
-        rel = by_name.get(modname)
-        return self.module(rel) if rel else None
+        found = by_name.get(modname)
+        return self.module(found) if found else None
 
-    def resolve(self, mod: PyModule, call: ast.Call) -> tuple[PyModule, FuncNode | ast.ClassDef] | None:
+    def resolve(
+        self, mod: PyModule, call: ast.Call
+    ) -> tuple[PyModule, FuncNode | ast.ClassDef] | None:
         """The repo function or class a call targets, if it lives in this repository."""
         from architect_k.audit.pyast import dotted
 
@@ -248,10 +267,33 @@ class Repo:
             return other, other.classes[attr]
         return None
 
+    def importers_of(self, modname: str) -> list[PyModule]:
+        """Non-test modules importing ``modname`` or something inside it (index built once)."""
+        if self._importers is None:
+            index: dict[str, list[PyModule]] = {}
+            for rel in self.python:
+                if is_test_path(rel):
+                    continue
+                mod = self.module(rel)
+                if mod is None:
+                    continue
+                targets: set[str] = set()
+                for value in mod.imports.values():
+                    parts = value.split(".")
+                    targets.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+                for target in targets:
+                    index.setdefault(target, []).append(mod)
+            self._importers = index
+        return self._importers.get(modname, [])
+
     def reachable(self, mod: PyModule) -> list[tuple[PyModule, ast.AST]]:
         """The module body plus every repo function or class transitively called from it."""
+        cached = self._reachable.get(mod.path)
+        if cached is not None:
+            return cached
         seen: set[int] = set()
         out: list[tuple[PyModule, ast.AST]] = []
+        self._reachable[mod.path] = out
         stack: list[tuple[PyModule, ast.AST]] = [(mod, mod.tree)]
         while stack:
             cur_mod, node = stack.pop()
@@ -259,11 +301,10 @@ class Repo:
                 continue
             seen.add(id(node))
             out.append((cur_mod, node))
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.Call):
-                    hit = self.resolve(cur_mod, sub)
-                    if hit is not None and id(hit[1]) not in seen:
-                        stack.append(hit)
+            for sub, _ in cur_mod.calls_under(node):
+                hit = self.resolve(cur_mod, sub)
+                if hit is not None and id(hit[1]) not in seen:
+                    stack.append(hit)
         return out
 
     # -- exception tags --------------------------------------------------------------------

@@ -36,8 +36,10 @@ def to_text(result: AuditResult) -> str:
         group = by_rule.get(rule.id)
         if not group:
             continue
-        lines.append(f"{rule.id} {rule.action} [{rule.severity}] {rule.title} "
-                     f"-- {rule.evidence}: {rule.origin_summary}")
+        lines.append(
+            f"{rule.id} {rule.action} [{rule.severity}] {rule.title} "
+            f"-- {rule.evidence}: {rule.origin_summary}"
+        )
         for f in group:
             lines.append(f"  {f.path}:{f.line}: {f.verdict}")
         lines.append(f"  fix: {rule.remediation}")
@@ -93,9 +95,7 @@ def to_sarif(result: AuditResult) -> str:
         )
     results = []
     for f in result.findings:
-        fingerprint = hashlib.sha256(
-            f"{f.rule.id}|{f.path}|{f.verdict}".encode()
-        ).hexdigest()
+        fingerprint = hashlib.sha256(f"{f.rule.id}|{f.path}|{f.verdict}".encode()).hexdigest()
         results.append(
             {
                 "ruleId": f.rule.id,

@@ -11,12 +11,39 @@ _SEPARATORS = frozenset({"&&", "||", ";", "|", "&"})
 # pip options that consume the next argument; everything else starting with '-' is a flag.
 _PIP_ARG_OPTS = frozenset(
     {
-        "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "-t", "--target",
-        "--prefix", "--root", "--platform", "--python-version", "--implementation", "--abi",
-        "--only-binary", "--no-binary", "--progress-bar", "--cache-dir", "--src",
-        "--upgrade-strategy", "--trusted-host", "--timeout", "--retries", "--python",
-        "--config-settings", "-C", "--global-option", "--log", "--report", "--proxy",
-        "--cert", "--client-cert", "--exists-action", "--root-user-action",
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "-t",
+        "--target",
+        "--prefix",
+        "--root",
+        "--platform",
+        "--python-version",
+        "--implementation",
+        "--abi",
+        "--only-binary",
+        "--no-binary",
+        "--progress-bar",
+        "--cache-dir",
+        "--src",
+        "--upgrade-strategy",
+        "--trusted-host",
+        "--timeout",
+        "--retries",
+        "--python",
+        "--config-settings",
+        "-C",
+        "--global-option",
+        "--log",
+        "--report",
+        "--proxy",
+        "--cert",
+        "--client-cert",
+        "--exists-action",
+        "--root-user-action",
     }
 )
 # Installer bootstrap packages are tooling, not the application's dependencies.
@@ -138,9 +165,7 @@ def requirement_pinned(spec: str) -> bool | None:
     rest = match.group(3).strip()
     if rest.startswith("==="):
         return True
-    if rest.startswith("==") and "*" not in rest and "," not in rest:
-        return True
-    return False
+    return rest.startswith("==") and "*" not in rest and "," not in rest
 
 
 def requirement_name(spec: str) -> str:

@@ -33,7 +33,7 @@ class YList(list[Any]):
     item_lines: list[int]
 
 
-class LineLoader(_Base):  # type: ignore[misc,valid-type]
+class LineLoader(_Base):  # type: ignore[misc]
     """Safe loader whose mappings and sequences know where they came from."""
 
 

@@ -77,13 +77,19 @@ def _config_gates(repo: Repo) -> Iterator[Gate]:
             except configparser.Error:
                 continue
             for section in parser.sections():
-                if section in {"report", "coverage:report"} and parser.has_option(section, "fail_under"):
-                    yield Gate(rel, _line_with(repo, rel, "fail_under"),
-                               float(parser.get(section, "fail_under")))
+                if section in {"report", "coverage:report"} and parser.has_option(
+                    section, "fail_under"
+                ):
+                    yield Gate(
+                        rel,
+                        _line_with(repo, rel, "fail_under"),
+                        float(parser.get(section, "fail_under")),
+                    )
                 for option in ("addopts", "commands"):
                     if parser.has_option(section, option):
-                        yield from _gates_in_tokens(_tokens(parser.get(section, option)), rel,
-                                                    _line_with(repo, rel, option))
+                        yield from _gates_in_tokens(
+                            _tokens(parser.get(section, option)), rel, _line_with(repo, rel, option)
+                        )
         elif base in {"Makefile", "makefile", "GNUmakefile", "justfile"}:
             for number, line_text in enumerate(repo.lines(rel), start=1):
                 yield from _gates_in_tokens(_tokens(line_text), rel, number)
@@ -93,8 +99,11 @@ def _config_gates(repo: Repo) -> Iterator[Gate]:
                 continue
             for node in ast.walk(mod.tree):
                 if isinstance(node, ast.Call):
-                    args = [a.value for a in node.args if isinstance(a, ast.Constant)
-                            and isinstance(a.value, str)]
+                    args = [
+                        a.value
+                        for a in node.args
+                        if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                    ]
                     yield from _gates_in_tokens(args, rel, node.lineno)
 
 
@@ -137,8 +146,10 @@ def _has_tests(repo: Repo) -> bool:
         mod = repo.module(rel)
         if mod is None:
             continue
-        for node in ast.walk(mod.tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+        for node in mod.nodes(ast.FunctionDef, ast.AsyncFunctionDef):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+                "test"
+            ):
                 return True
     return False
 
@@ -164,10 +175,17 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
         yield Hit(target, 1, "no CI pipeline runs the tests under a coverage gate")
         return
     if not gates:
-        yield Hit(ci_test_run[0], ci_test_run[1], "CI runs the tests without a coverage gate "
-                  f"(no --cov-fail-under / fail_under >= {minimum:g})")
+        yield Hit(
+            ci_test_run[0],
+            ci_test_run[1],
+            "CI runs the tests without a coverage gate "
+            f"(no --cov-fail-under / fail_under >= {minimum:g})",
+        )
         return
     for gate in gates:
         if gate.value < minimum:
-            yield Hit(gate.path, gate.line, f"coverage gate is {gate.value:g} %, below the "
-                      f"required {minimum:g} %")
+            yield Hit(
+                gate.path,
+                gate.line,
+                f"coverage gate is {gate.value:g} %, below the required {minimum:g} %",
+            )

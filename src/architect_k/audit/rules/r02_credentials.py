@@ -33,24 +33,128 @@ TOKEN_FORMATS: dict[str, re.Pattern[str]] = {
     "Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
     "Hugging Face token": re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"),
     "GitLab token": re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"),
-    "JSON web token": re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+    "JSON web token": re.compile(
+        r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"
+    ),
     "password in URL": re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@"),
 }
-_CRED_WORDS = frozenset({"password", "passwd", "pwd", "secret", "token", "apikey", "credential",
-                         "credentials", "passphrase"})
-_CRED_PAIRS = frozenset({("api", "key"), ("access", "key"), ("private", "key"),
-                         ("secret", "key"), ("auth", "key"), ("signing", "key"),
-                         ("encryption", "key"), ("master", "key"), ("account", "key")})
+_CRED_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "credential",
+        "credentials",
+        "passphrase",
+    }
+)
+_CRED_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("access", "key"),
+        ("private", "key"),
+        ("secret", "key"),
+        ("auth", "key"),
+        ("signing", "key"),
+        ("encryption", "key"),
+        ("master", "key"),
+        ("account", "key"),
+    }
+)
 # A name ending in one of these refers to where a credential lives, not the credential.
-_REF_SUFFIXES = frozenset({"name", "file", "path", "ref", "env", "var", "url", "uri", "endpoint",
-                           "type", "length", "len", "ttl", "expiry", "expires", "header", "field",
-                           "prefix", "enabled", "required", "policy", "id", "dir", "key_ref",
-                           "manager", "arn", "source", "store", "provider", "mount", "format",
-                           "min", "max", "count", "hash", "regex", "pattern", "rotation"})
-_PLACEHOLDERS = frozenset({"changeme", "change_me", "change-me", "redacted", "none", "null",
-                           "todo", "tbd", "placeholder", "dummy", "example", "your_password",
-                           "your-password", "yourpassword", "xxx", "<redacted>", "secret",
-                           "password", "token", "true", "false"})
+_REF_SUFFIXES = frozenset(
+    {
+        "name",
+        "file",
+        "path",
+        "ref",
+        "env",
+        "var",
+        "url",
+        "uri",
+        "endpoint",
+        "type",
+        "length",
+        "len",
+        "ttl",
+        "expiry",
+        "expires",
+        "header",
+        "field",
+        "prefix",
+        "enabled",
+        "required",
+        "policy",
+        "id",
+        "dir",
+        "key_ref",
+        "manager",
+        "arn",
+        "source",
+        "store",
+        "provider",
+        "mount",
+        "format",
+        "min",
+        "max",
+        "count",
+        "hash",
+        "regex",
+        "pattern",
+        "rotation",
+    }
+)
+_QUALIFIERS = frozenset(
+    {
+        "seconds",
+        "timeout",
+        "size",
+        "limit",
+        "interval",
+        "days",
+        "hours",
+        "minutes",
+        "mode",
+        "strategy",
+        "algorithm",
+        "version",
+        "refresh",
+        "lifetime",
+        "age",
+        "scope",
+        "scopes",
+        "audience",
+        "issuer",
+    }
+)
+_PLACEHOLDERS = frozenset(
+    {
+        "changeme",
+        "change_me",
+        "change-me",
+        "redacted",
+        "none",
+        "null",
+        "todo",
+        "tbd",
+        "placeholder",
+        "dummy",
+        "example",
+        "your_password",
+        "your-password",
+        "yourpassword",
+        "xxx",
+        "<redacted>",
+        "secret",
+        "password",
+        "token",
+        "true",
+        "false",
+    }
+)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -61,15 +165,20 @@ def name_words(name: str) -> list[str]:
 
 
 def is_credential_name(name: str) -> bool:
-    """True when an identifier names a credential itself (not a reference to one)."""
+    """True when an identifier names a credential itself (not a reference to or a property of
+    one): ``db_password`` yes; ``password_file``, ``token_ttl_seconds``, ``secret_name`` no."""
     words = name_words(name)
-    if not words or words[-1] in _REF_SUFFIXES:
-        return False
-    if len(words) >= 2 and "_".join(words[-2:]) in _REF_SUFFIXES:
-        return False
-    if any(w in _CRED_WORDS for w in words):
-        return True
-    return any(pair in _CRED_PAIRS for pair in zip(words, words[1:], strict=False))
+    for i, word in enumerate(words):
+        pair = (word, words[i + 1]) if i + 1 < len(words) else None
+        if word in _CRED_WORDS:
+            rest = words[i + 1 :]
+        elif pair in _CRED_PAIRS:
+            rest = words[i + 2 :]
+        else:
+            continue
+        if not any(w in _REF_SUFFIXES or w in _QUALIFIERS for w in rest):
+            return True
+    return False
 
 
 def is_literal_secret(value: str) -> bool:
@@ -80,8 +189,22 @@ def is_literal_secret(value: str) -> bool:
     low = text.lower()
     if low in _PLACEHOLDERS or len(set(low)) <= 1:
         return False
-    if text.startswith(("$", "{{", "<", "%(", "/", "./", "~", "vault:", "arn:", "ref+",
-                        "secretsmanager:", "projects/")):
+    if text.startswith(
+        (
+            "$",
+            "{{",
+            "<",
+            "%(",
+            "/",
+            "./",
+            "~",
+            "vault:",
+            "arn:",
+            "ref+",
+            "secretsmanager:",
+            "projects/",
+        )
+    ):
         return False
     if re.fullmatch(r"[A-Z][A-Z0-9_]*", text) and "_" in text:
         return False  # the *name* of an environment variable
@@ -97,7 +220,9 @@ class Credential:
     kind: str
     name: str
     detail: str
-    span: tuple[int, int, int, int] | None = None  # Python literal: lineno, col, end_lineno, end_col
+    span: tuple[int, int, int, int] | None = (
+        None  # Python literal: lineno, col, end_lineno, end_col
+    )
 
 
 def _format_hits(value: str) -> list[str]:
@@ -121,14 +246,29 @@ def _detect_secrets_plugins() -> tuple[Any, ...]:
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     except ImportError:
         return ()
-    wanted = {"AWSKeyDetector", "AzureStorageKeyDetector", "DiscordBotTokenDetector",
-              "GitHubTokenDetector", "GitLabTokenDetector", "JwtTokenDetector",
-              "MailchimpDetector", "NpmDetector", "OpenAIDetector", "PrivateKeyDetector",
-              "PypiTokenDetector", "SendGridDetector", "SlackDetector", "SquareOAuthDetector",
-              "StripeDetector", "TelegramBotTokenDetector", "TwilioKeyDetector"}
+    wanted = {
+        "AWSKeyDetector",
+        "AzureStorageKeyDetector",
+        "DiscordBotTokenDetector",
+        "GitHubTokenDetector",
+        "GitLabTokenDetector",
+        "JwtTokenDetector",
+        "MailchimpDetector",
+        "NpmDetector",
+        "OpenAIDetector",
+        "PrivateKeyDetector",
+        "PypiTokenDetector",
+        "SendGridDetector",
+        "SlackDetector",
+        "SquareOAuthDetector",
+        "StripeDetector",
+        "TelegramBotTokenDetector",
+        "TwilioKeyDetector",
+    }
     plugins = []
     try:
-        for cls in get_mapping_from_secret_type_to_class().values():
+        mapping: dict[str, Any] = dict(get_mapping_from_secret_type_to_class())
+        for cls in mapping.values():
             if cls.__name__ in wanted:
                 plugins.append(cls())
     except Exception:  # a broken optional extra must not break the audit: fall back
@@ -150,7 +290,10 @@ def _plugin_hits(path: str, value: str, line: int) -> list[str]:
 
 
 def _scan_value(path: str, line: int, value: str) -> Iterator[Credential]:
-    labels = _format_hits(value) or _plugin_hits(path, value, line)
+    labels = _format_hits(value)
+    # detect-secrets plugins are slow per call; every token format they know has no whitespace.
+    if not labels and len(value) <= 4096 and not any(ch.isspace() for ch in value.strip()):
+        labels = _plugin_hits(path, value, line)
     if labels:
         yield Credential(path, line, "format", labels[0], labels[0])
 
@@ -161,8 +304,10 @@ def _target_name(node: ast.expr) -> str | None:
         return node.id
     if isinstance(node, ast.Attribute):
         return node.attr
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(
-        node.slice.value, str
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, str)
     ):
         return node.slice.value
     return None
@@ -179,7 +324,17 @@ def python_credentials(repo: Repo, rel: str) -> Iterator[Credential]:
     mod = repo.module(rel)
     if mod is None:
         return
-    for node in ast.walk(mod.tree):
+    kinds = (
+        ast.Assign,
+        ast.AnnAssign,
+        ast.Call,
+        ast.Dict,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.Compare,
+        ast.Constant,
+    )
+    for node in mod.nodes(*kinds):
         pairs: list[tuple[str | None, ast.AST | None, str]] = []
         if isinstance(node, ast.Assign):
             pairs = [(_target_name(t), node.value, "py-assign") for t in node.targets]
@@ -191,8 +346,11 @@ def python_credentials(repo: Repo, rel: str) -> Iterator[Credential]:
             pairs = [(_str(k), v, "py-dict") for k, v in zip(node.keys, node.values, strict=False)]
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             args = node.args.args + node.args.kwonlyargs
-            defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + list(
-                node.args.defaults) + list(node.args.kw_defaults)
+            defaults = (
+                [None] * (len(node.args.args) - len(node.args.defaults))
+                + list(node.args.defaults)
+                + list(node.args.kw_defaults)
+            )
             pairs = [(a.arg, d, "py-default") for a, d in zip(args, defaults, strict=False)]
         elif isinstance(node, ast.Compare) and len(node.comparators) == 1:
             pairs = [(_target_name(node.left), node.comparators[0], "py-compare")]
@@ -200,11 +358,15 @@ def python_credentials(repo: Repo, rel: str) -> Iterator[Credential]:
             value = _str(value_node)
             if name and value is not None and is_credential_name(name) and is_literal_secret(value):
                 assert isinstance(value_node, ast.Constant)
-                span = (value_node.lineno, value_node.col_offset,
-                        value_node.end_lineno or value_node.lineno,
-                        value_node.end_col_offset or value_node.col_offset)
-                yield Credential(rel, value_node.lineno, kind, name,
-                                 f"`{name}` is bound to a literal", span)
+                span = (
+                    value_node.lineno,
+                    value_node.col_offset,
+                    value_node.end_lineno or value_node.lineno,
+                    value_node.end_col_offset or value_node.col_offset,
+                )
+                yield Credential(
+                    rel, value_node.lineno, kind, name, f"`{name}` is bound to a literal", span
+                )
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 16:
             yield from _scan_value(rel, node.lineno, node.value)
 
@@ -220,27 +382,43 @@ def _yaml_credentials(rel: str, docs: list[Any]) -> Iterator[Credential]:
                 continue
             env_name = node.get("name")
             value = node.get("value")
-            if isinstance(env_name, str) and isinstance(value, str) and set(node) <= {
-                "name", "value"
-            }:
+            if (
+                isinstance(env_name, str)
+                and isinstance(value, str)
+                and set(node) <= {"name", "value"}
+            ):
                 if is_credential_name(env_name) and is_literal_secret(value):
                     line = node.line_of("value") if isinstance(node, YDict) else node_line(node)
-                    yield Credential(rel, line, "k8s-env", env_name,
-                                     f"env `{env_name}` holds a literal value")
+                    yield Credential(
+                        rel, line, "k8s-env", env_name, f"env `{env_name}` holds a literal value"
+                    )
                 continue
             for key, val in node.items():
                 if not isinstance(val, str | int) or isinstance(val, bool):
                     continue
                 line = node.line_of(key) if isinstance(node, YDict) else 1
                 text = str(val)
-                if is_secret and key not in {"name", "namespace", "type"} and is_literal_secret(text):
+                if (
+                    is_secret
+                    and key not in {"name", "namespace", "type"}
+                    and is_literal_secret(text)
+                ):
                     parent_is_data = node is doc.get("data") or node is doc.get("stringData")
                     if parent_is_data:
-                        yield Credential(rel, line, "yaml", str(key),
-                                         f"Secret manifest commits the value of `{key}`")
+                        yield Credential(
+                            rel,
+                            line,
+                            "yaml",
+                            str(key),
+                            f"Secret manifest commits the value of `{key}`",
+                        )
                         continue
-                if isinstance(key, str) and isinstance(val, str) and is_credential_name(key) \
-                        and is_literal_secret(text):
+                if (
+                    isinstance(key, str)
+                    and isinstance(val, str)
+                    and is_credential_name(key)
+                    and is_literal_secret(text)
+                ):
                     yield Credential(rel, line, "yaml", key, f"`{key}` holds a literal")
                 elif isinstance(val, str) and len(text) >= 16:
                     yield from _scan_value(rel, line, text)
@@ -271,8 +449,13 @@ def _docker_credentials(repo: Repo, rel: str) -> Iterator[Credential]:
         if ins.keyword in {"ENV", "ARG", "LABEL"}:
             for key, value in _assignments(ins.args):
                 if is_credential_name(key) and is_literal_secret(value):
-                    yield Credential(rel, ins.line, "docker", key,
-                                     f"{ins.keyword} `{key}` bakes a literal into the image")
+                    yield Credential(
+                        rel,
+                        ins.line,
+                        "docker",
+                        key,
+                        f"{ins.keyword} `{key}` bakes a literal into the image",
+                    )
         yield from _scan_value(rel, ins.line, ins.args)
 
 

@@ -6,7 +6,13 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from architect_k.audit.k8s import containers, covered_dirs, kustomizations, kustomize_images, split_image
+from architect_k.audit.k8s import (
+    containers,
+    covered_dirs,
+    kustomizations,
+    kustomize_images,
+    split_image,
+)
 from architect_k.audit.model import Hit, Rule
 from architect_k.audit.repo import Repo
 
@@ -47,7 +53,11 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
             pinned = _pinned(entry.new_tag, entry.digest)
             if not pinned:
                 shown = entry.new_name or entry.name
-                yield Hit(kpath, entry.line, _why(shown, entry.new_tag, entry.digest) + " in kustomize images:")
+                yield Hit(
+                    kpath,
+                    entry.line,
+                    _why(shown, entry.new_tag, entry.digest) + " in kustomize images:",
+                )
             for folder in dirs:
                 overrides[(folder, entry.name)] = pinned
     for path, doc in repo.k8s_docs():

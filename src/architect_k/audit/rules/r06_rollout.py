@@ -30,24 +30,41 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
             continue
         strategy = spec.get("strategy")
         if not isinstance(strategy, dict):
-            yield Hit(path, node_line(spec, node_line(doc)),
-                      f"Deployment `{name}` has no spec.strategy (defaults to maxUnavailable 25%)")
+            yield Hit(
+                path,
+                node_line(spec, node_line(doc)),
+                f"Deployment `{name}` has no spec.strategy (defaults to maxUnavailable 25%)",
+            )
             continue
         kind = strategy.get("type", "RollingUpdate")
         line = line_of(spec, "strategy")
         if kind != "RollingUpdate":
-            yield Hit(path, line_of(strategy, "type", line),
-                      f"Deployment `{name}` uses strategy {kind}: every pod stops before new ones serve")
+            yield Hit(
+                path,
+                line_of(strategy, "type", line),
+                f"Deployment `{name}` uses strategy {kind}: every pod stops before new ones serve",
+            )
             continue
         ru = strategy.get("rollingUpdate")
         if not isinstance(ru, dict):
-            yield Hit(path, line, f"Deployment `{name}` RollingUpdate has no rollingUpdate bounds "
-                                  "(defaults to maxUnavailable 25%)")
+            yield Hit(
+                path,
+                line,
+                f"Deployment `{name}` RollingUpdate has no rollingUpdate bounds "
+                "(defaults to maxUnavailable 25%)",
+            )
             continue
         if not _is_zero(ru.get("maxUnavailable", "25%")):
-            yield Hit(path, line_of(ru, "maxUnavailable", line),
-                      f"Deployment `{name}` allows maxUnavailable {ru.get('maxUnavailable', '25%')}: "
-                      "capacity drops during rollout")
+            yield Hit(
+                path,
+                line_of(ru, "maxUnavailable", line),
+                f"Deployment `{name}` allows maxUnavailable {ru.get('maxUnavailable', '25%')}: "
+                "capacity drops during rollout",
+            )
         if not _is_positive(ru.get("maxSurge", "25%")):
-            yield Hit(path, line_of(ru, "maxSurge", line),
-                      f"Deployment `{name}` has maxSurge {ru.get('maxSurge')}: the rollout cannot progress")
+            yield Hit(
+                path,
+                line_of(ru, "maxSurge", line),
+                f"Deployment `{name}` has maxSurge {ru.get('maxSurge')}: the rollout cannot "
+                "progress",
+            )

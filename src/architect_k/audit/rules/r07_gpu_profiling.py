@@ -12,11 +12,24 @@ from architect_k.audit.reach import calls, context, trains, uses_torch
 from architect_k.audit.repo import Repo, is_test_path
 
 _DEVICE = re.compile(r"^(?:cuda|gpu)(?::\d+)?$")
-MEMORY_CALLS = frozenset({"memory_summary", "memory_allocated", "max_memory_allocated",
-                          "memory_reserved", "max_memory_reserved", "memory_stats",
-                          "memory_snapshot", "mem_get_info", "reset_peak_memory_stats",
-                          "_record_memory_history", "list_gpu_processes",
-                          "nvmlDeviceGetMemoryInfo", "DeviceStatsMonitor"})
+TORCH_WORDS = ("torch", "lightning", "transformers", "accelerate", "cuda")
+MEMORY_CALLS = frozenset(
+    {
+        "memory_summary",
+        "memory_allocated",
+        "max_memory_allocated",
+        "memory_reserved",
+        "max_memory_reserved",
+        "memory_stats",
+        "memory_snapshot",
+        "mem_get_info",
+        "reset_peak_memory_stats",
+        "_record_memory_history",
+        "list_gpu_processes",
+        "nvmlDeviceGetMemoryInfo",
+        "DeviceStatsMonitor",
+    }
+)
 
 
 def _strings(nodes: list[tuple[PyModule, ast.AST]]) -> Iterator[str]:
@@ -52,10 +65,14 @@ def profiles_memory(nodes: list[tuple[PyModule, ast.AST]]) -> bool:
     for _, call, name in calls(nodes):
         if last(name) in MEMORY_CALLS:
             return True
-        if last(name) == "profile" and "profiler" in name and any(
-            kw.arg == "profile_memory" and not (
-                isinstance(kw.value, ast.Constant) and kw.value.value is False)
-            for kw in call.keywords
+        if (
+            last(name) == "profile"
+            and "profiler" in name
+            and any(
+                kw.arg == "profile_memory"
+                and not (isinstance(kw.value, ast.Constant) and kw.value.value is False)
+                for kw in call.keywords
+            )
         ):
             return True
     return False
@@ -64,13 +81,14 @@ def profiles_memory(nodes: list[tuple[PyModule, ast.AST]]) -> bool:
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     """Each torch module that trains on CUDA needs a reachable memory profiling call."""
     for rel in repo.python:
-        if is_test_path(rel):
+        text = repo.text(rel) or ""
+        if is_test_path(rel) or not any(k in text for k in TORCH_WORDS):
             continue
         mod = repo.module(rel)
-        if mod is None or not uses_torch([(mod, mod.tree)]):
+        if mod is None:
             continue
-        own = [(mod, mod.tree)]
-        if not trains(own):
+        own: list[tuple[PyModule, ast.AST]] = [(mod, mod.tree)]
+        if not uses_torch(own) or not trains(own):
             continue
         nodes = context(repo, mod)
         if uses_cuda(nodes) and not profiles_memory(nodes):

@@ -13,8 +13,17 @@ from architect_k.audit.repo import Repo, is_test_path
 
 ENTRY_STEMS = frozenset({"train", "training", "finetune", "fine_tune", "pretrain", "trainer"})
 SEED_ALL = frozenset({"seed_everything", "set_seed", "set_random_seed", "enable_full_determinism"})
-SEED_ALL_ROOTS = frozenset({"lightning", "pytorch_lightning", "lightning_fabric", "transformers",
-                            "accelerate", "keras", "tensorflow"})
+SEED_ALL_ROOTS = frozenset(
+    {
+        "lightning",
+        "pytorch_lightning",
+        "lightning_fabric",
+        "transformers",
+        "accelerate",
+        "keras",
+        "tensorflow",
+    }
+)
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
@@ -57,6 +66,10 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     for rel in repo.python:
         if is_test_path(rel):
             continue
+        stem = posixpath.basename(rel)[:-3]
+        named = stem in ENTRY_STEMS or stem.startswith("train_") or stem.endswith("_train")
+        if not named and "__main__" not in (repo.text(rel) or ""):
+            continue
         mod = repo.module(rel)
         if mod is None or not is_entrypoint(repo, mod):
             continue
@@ -66,7 +79,12 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
         required = {"python", "numpy"} | ({"torch"} if uses_torch(nodes) else set())
         missing = required - seeds(nodes)
         if missing:
-            names = {"python": "random.seed", "numpy": "np.random.seed",
-                     "torch": "torch.manual_seed"}
+            names = {
+                "python": "random.seed",
+                "numpy": "np.random.seed",
+                "torch": "torch.manual_seed",
+            }
             listed = ", ".join(names[m] for m in sorted(missing))
-            yield Hit(rel, 1, f"training entrypoint `{rel}` trains without seeding ({listed} absent)")
+            yield Hit(
+                rel, 1, f"training entrypoint `{rel}` trains without seeding ({listed} absent)"
+            )

@@ -30,7 +30,7 @@ def accumulation_line(mod: PyModule) -> int | None:
     """Line where the module accumulates gradients (steps > 1), if it does."""
     bound: list[tuple[int, int]] = []
     used: list[int] = []
-    for node in ast.walk(mod.tree):
+    for node in mod.nodes(ast.Assign, ast.AnnAssign, ast.Call, ast.Dict, ast.BinOp):
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = int_value(node.value)
@@ -50,9 +50,12 @@ def accumulation_line(mod: PyModule) -> int | None:
             for k, v in zip(node.keys, node.values, strict=False):
                 if k is not None and _accum(_ident(k)) and int_value(v) is not None:
                     bound.append((int_value(v) or 0, node.lineno))
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod | ast.Div | ast.FloorDiv):
-            if _accum(_ident(node.right)):
-                used.append(node.lineno)
+        elif (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Mod | ast.Div | ast.FloorDiv)
+            and _accum(_ident(node.right))
+        ):
+            used.append(node.lineno)
     big = [line for value, line in bound if value > 1]
     if big:
         return big[0]
@@ -62,12 +65,13 @@ def accumulation_line(mod: PyModule) -> int | None:
 
 
 def _asserts(nodes: list[tuple[PyModule, ast.AST]]) -> bool:
-    for _, node in nodes:
-        for sub in ast.walk(node):
+    for cur, node in nodes:
+        candidates = cur.nodes(ast.Assert, ast.If) if node is cur.tree else ast.walk(node)
+        for sub in candidates:
             test = None
-            if isinstance(sub, ast.Assert):
-                test = sub.test
-            elif isinstance(sub, ast.If) and any(isinstance(s, ast.Raise) for s in sub.body):
+            if isinstance(sub, ast.Assert) or (
+                isinstance(sub, ast.If) and any(isinstance(s, ast.Raise) for s in sub.body)
+            ):
                 test = sub.test
             if test is None:
                 continue
@@ -83,10 +87,15 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     """Python code and YAML/JSON configs with accumulation > 1, without the assertion."""
     repo_wide: list[tuple[PyModule, ast.AST]] = []
     for rel in repo.python:
+        if is_test_path(rel):
+            continue
+        text = (repo.text(rel) or "").lower()
+        if "accum" not in text and "assert" not in text and "raise" not in text:
+            continue  # neither accumulates nor asserts: no need to parse it
         mod = repo.module(rel)
-        if mod is not None and not is_test_path(rel):
+        if mod is not None:
             repo_wide.append((mod, mod.tree))
-            line = accumulation_line(mod)
+            line = accumulation_line(mod) if "accum" in text else None
             if line is not None and not _asserts(context(repo, mod)):
                 yield Hit(rel, line, "gradient accumulation with no effective batch size assertion")
     config_hits = []
@@ -95,10 +104,18 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
             for node in walk_yaml(doc):
                 if isinstance(node, YDict):
                     for key, value in node.items():
-                        if _accum(str(key)) and isinstance(value, int) and not isinstance(
-                                value, bool) and value > 1:
+                        if (
+                            _accum(str(key))
+                            and isinstance(value, int)
+                            and not isinstance(value, bool)
+                            and value > 1
+                        ):
                             config_hits.append((rel, node.line_of(key)))
     if config_hits and not _asserts(repo_wide):
         for rel, line in config_hits:
-            yield Hit(rel, line, "config sets gradient accumulation > 1 and no code asserts the "
-                                 "effective batch size")
+            yield Hit(
+                rel,
+                line,
+                "config sets gradient accumulation > 1 and no code asserts the "
+                "effective batch size",
+            )

@@ -15,19 +15,36 @@ from architect_k.audit.repo import Repo
 from architect_k.audit.shell import split_commands
 
 _WORDS = re.compile(r"[^a-z0-9]+")
-PUSH_CALLS = frozenset({"register_model", "create_model_version", "push_to_hub", "upload_folder",
-                        "upload_file", "create_registered_model", "log_model_version"})
+PUSH_CALLS = frozenset(
+    {
+        "register_model",
+        "create_model_version",
+        "push_to_hub",
+        "upload_folder",
+        "upload_file",
+        "create_registered_model",
+        "log_model_version",
+    }
+)
 CARD_MARKERS = ("model card", "model_card", "modelcard", "model-card")
-PUSH_ACTIONS = ("docker/build-push-action", "redhat-actions/push-to-registry",
-                "huggingface/hub-upload")
+PUSH_ACTIONS = (
+    "docker/build-push-action",
+    "redhat-actions/push-to-registry",
+    "huggingface/hub-upload",
+)
 
 
 def _command_push(cmd: list[str]) -> bool:
     words = [w.rpartition("/")[2] for w in cmd]
-    if len(words) >= 2 and words[0] in {"docker", "podman", "nerdctl", "crane", "oras"}:
-        if words[1] == "push" or (words[1] in {"buildx", "image"} and (
-                "push" in words[2:3] or "--push" in words)):
-            return True
+    if (
+        len(words) >= 2
+        and words[0] in {"docker", "podman", "nerdctl", "crane", "oras"}
+        and (
+            words[1] == "push"
+            or (words[1] in {"buildx", "image"} and ("push" in words[2:3] or "--push" in words))
+        )
+    ):
+        return True
     if words[:1] == ["skopeo"] and "copy" in words:
         return True
     if words[:1] and words[0] in {"huggingface-cli", "hf"} and "upload" in words:
@@ -35,8 +52,10 @@ def _command_push(cmd: list[str]) -> bool:
     if words[:2] == ["mlflow", "models"] and "register" in " ".join(words):
         return True
     joined = " ".join(words)
-    return any(seq in joined for seq in ("ai models upload", "ml model create",
-                                         "create-model-package", "artifact put"))
+    return any(
+        seq in joined
+        for seq in ("ai models upload", "ml model create", "create-model-package", "artifact put")
+    )
 
 
 def _module_markers(repo: Repo, mods: list[PyModule]) -> tuple[bool, bool]:
@@ -74,8 +93,7 @@ def _classify(repo: Repo, step: Step) -> tuple[bool, bool]:
         value = str(step.with_.get("push", "true" if "hub" in step.uses else "false")).lower()
         push = value not in {"false", "0", ""}
     words = set(_WORDS.split(step.name.lower()))
-    if words & {"push", "publish", "register"} and words & {"model", "image", "registry",
-                                                             "container"}:
+    if words & {"publish", "register", "upload"} and "model" in words:
         push = True
     for cmd in split_commands(step.run):
         if _command_push(cmd):
@@ -83,7 +101,9 @@ def _classify(repo: Repo, step: Step) -> tuple[bool, bool]:
         mods = invoked_modules(repo, cmd, step.path)
         if "-c" in cmd:
             try:
-                tree = ast.parse(cmd[cmd.index("-c") + 1]) if cmd.index("-c") + 1 < len(cmd) else None
+                tree = (
+                    ast.parse(cmd[cmd.index("-c") + 1]) if cmd.index("-c") + 1 < len(cmd) else None
+                )
             except SyntaxError:
                 tree = None
             if tree is not None:
@@ -121,5 +141,9 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
         for step, push, _ in classified[rel]:
             if push:
                 what = step.name or step.uses or step.run.strip().splitlines()[0]
-                yield Hit(rel, step.line, f"CI step `{what}` pushes to a registry and the "
-                                          "pipeline generates no model card")
+                yield Hit(
+                    rel,
+                    step.line,
+                    f"CI step `{what}` pushes to a registry and the "
+                    "pipeline generates no model card",
+                )

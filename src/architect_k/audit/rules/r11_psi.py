@@ -17,9 +17,28 @@ SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout"})
 INFERENCE_CRDS = frozenset({"InferenceService", "SeldonDeployment", "ServingRuntime"})
 INFERENCE_WORDS = frozenset(
     {
-        "inference", "infer", "serve", "serving", "predict", "predictor", "prediction",
-        "predictions", "model", "models", "scoring", "score", "scorer", "classifier",
-        "triton", "torchserve", "kserve", "seldon", "bentoml", "mlserver", "vllm", "tfserving",
+        "inference",
+        "infer",
+        "serve",
+        "serving",
+        "predict",
+        "predictor",
+        "prediction",
+        "predictions",
+        "model",
+        "models",
+        "scoring",
+        "score",
+        "scorer",
+        "classifier",
+        "triton",
+        "torchserve",
+        "kserve",
+        "seldon",
+        "bentoml",
+        "mlserver",
+        "vllm",
+        "tfserving",
     }
 )
 MONITOR_WORDS = frozenset({"psi", "drift", "evidently"})
@@ -82,7 +101,7 @@ def _python_monitor(repo: Repo) -> bool:
             continue
         if any(v.split(".")[0] == "evidently" for v in mod.imports.values()):
             return True
-        for node in ast.walk(mod.tree):
+        for node in mod.nodes(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 words = set(_SPLIT.split(node.name.lower()))
                 if "psi" in words or "population_stability" in node.name.lower():
@@ -98,13 +117,20 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
         if _is_inference(doc):
             inference.append((path, doc))
             continue
-        if doc.get("kind") == "PrometheusRule" and "psi" in _tokens(walk_yaml(doc.get("spec"))):
-            monitored = True
-        elif _identity(doc) & MONITOR_WORDS and any(k in str(doc.get("kind")) for k in ("Job", "Deployment")):
+        if (
+            doc.get("kind") == "PrometheusRule" and "psi" in _tokens(walk_yaml(doc.get("spec")))
+        ) or (
+            _identity(doc) & MONITOR_WORDS
+            and any(k in str(doc.get("kind")) for k in ("Job", "Deployment"))
+        ):
             monitored = True
     if not inference or monitored or _python_monitor(repo):
         return
     for path, doc in inference:
         name = (doc.get("metadata") or {}).get("name", "?")
-        yield Hit(path, node_line(doc), f"inference {doc.get('kind')} `{name}` ships with no PSI "
-                                        "monitor anywhere in the repository")
+        yield Hit(
+            path,
+            node_line(doc),
+            f"inference {doc.get('kind')} `{name}` ships with no PSI "
+            "monitor anywhere in the repository",
+        )

@@ -57,9 +57,11 @@ class _Locks:
         self._pinned: dict[str, bool] = {}
 
     def find(self, ref: str, near: str) -> str | None:
-        """Resolve a ``-r FILE`` argument to a repo file: relative to ``near``, root, or basename."""
-        for cand in (posixpath.normpath(posixpath.join(posixpath.dirname(near), ref)),
-                     posixpath.normpath(ref.lstrip("/"))):
+        """Resolve ``-r FILE`` to a repo file: relative to ``near``, to the root, or by name."""
+        for cand in (
+            posixpath.normpath(posixpath.join(posixpath.dirname(near), ref)),
+            posixpath.normpath(ref.lstrip("/")),
+        ):
             if self.repo.exists(cand):
                 return cand
         base = posixpath.basename(ref)
@@ -104,8 +106,14 @@ def _install_hits(
         if requirement_pinned(spec) is False and not constrained:
             hits.append(Hit(path, line, f"installs `{spec}` without an exact == pin"))
     if inst.local and not (inst.no_deps or constrained or lock_seen):
-        hits.append(Hit(path, line, f"installs `{' '.join(inst.local)}` and resolves its "
-                                    "dependency ranges without a pinned lock"))
+        hits.append(
+            Hit(
+                path,
+                line,
+                f"installs `{' '.join(inst.local)}` and resolves its "
+                "dependency ranges without a pinned lock",
+            )
+        )
     return hits, lock_seen
 
 

@@ -1,0 +1,282 @@
+"""Intraprocedural dataflow over a Python function (or module body), for R3 and R4.
+
+Each binding of a name creates a node; a node's parents are the nodes of the names read by the
+expression that produced it. Mutations (``df['x'] = ...``, ``scaler.fit(X)``, ``df.dropna(
+inplace=True)``) create a new node for the mutated name whose parents include its previous node.
+Statements are visited in source order (branches and loop bodies inline), so "before the split"
+means "earlier in the statement sequence", and the ancestors of a node tell which loaded,
+validated or split values it came from. Nested functions and classes are separate scopes.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from architect_k.audit.pyast import FuncNode, PyModule, call_name, last
+
+
+@dataclass
+class Event:
+    """A call of interest: its order, line, the data nodes it reads, and the node it feeds."""
+
+    seq: int
+    line: int
+    call: ast.Call
+    name: str
+    inputs: set[int]
+    receiver: int | None
+    output: int | None = None
+    node: int = -1
+    arg_nodes: list[set[int]] = field(default_factory=list)
+    kw_nodes: dict[str, set[int]] = field(default_factory=dict)
+
+
+@dataclass
+class Graph:
+    """Nodes, their parents, and the call events of one scope."""
+
+    mod: PyModule
+    parents: dict[int, set[int]] = field(default_factory=dict)
+    node_line: dict[int, int] = field(default_factory=dict)
+    node_name: dict[int, str] = field(default_factory=dict)
+    node_call: dict[int, str] = field(default_factory=dict)
+    node_seq: dict[int, int] = field(default_factory=dict)
+    params: dict[int, int] = field(default_factory=dict)  # node -> positional index
+    param_names: dict[int, str] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    returns: list[set[int]] = field(default_factory=list)
+    constants: dict[str, str] = field(default_factory=dict)
+    cur: dict[str, int] = field(default_factory=dict)
+    call_nodes: dict[int, int] = field(default_factory=dict)
+    _next: int = 0
+    _seq: int = 0
+
+    def new(self, name: str, parents: set[int], line: int, call: str = "") -> int:
+        """Create a node for ``name``; it becomes the name's current binding."""
+        node = self._next
+        self._next += 1
+        self.parents[node] = set(parents)
+        self.node_line[node] = line
+        self.node_name[node] = name
+        self.node_call[node] = call
+        self.node_seq[node] = self._seq
+        self.cur[name] = node
+        return node
+
+    def ancestors(self, nodes: set[int]) -> set[int]:
+        """``nodes`` and everything they derive from."""
+        seen: set[int] = set()
+        stack = list(nodes)
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(self.parents.get(node, ()))
+        return seen
+
+    def reads(self, expr: ast.AST | None) -> set[int]:
+        """Current nodes of the names and already-evaluated calls an expression reads."""
+        if expr is None:
+            return set()
+        out: set[int] = set()
+        for n in ast.walk(expr):
+            if isinstance(n, ast.Name) and n.id in self.cur:
+                out.add(self.cur[n.id])
+            elif isinstance(n, ast.Call) and id(n) in self.call_nodes:
+                out.add(self.call_nodes[id(n)])
+        return out
+
+
+def _value_call(expr: ast.AST | None) -> ast.Call | None:
+    """The outermost call producing a value (``x.fit(...).transform(...)`` -> the transform)."""
+    return expr if isinstance(expr, ast.Call) else None
+
+
+def _target_names(target: ast.expr) -> list[ast.expr]:
+    if isinstance(target, ast.Tuple | ast.List):
+        out: list[ast.expr] = []
+        for elt in target.elts:
+            out.extend(_target_names(elt.value if isinstance(elt, ast.Starred) else elt))
+        return out
+    return [target]
+
+
+def _base_name(expr: ast.expr) -> str | None:
+    while isinstance(expr, ast.Subscript | ast.Attribute):
+        expr = expr.value
+    return expr.id if isinstance(expr, ast.Name) else None
+
+
+def build(mod: PyModule, scope: ast.Module | FuncNode) -> Graph:
+    """Run the dataflow over one scope."""
+    g = Graph(mod=mod)
+    for stmt in mod.tree.body:  # module constants such as TARGET = "churned" are visible
+        if (
+            isinstance(stmt, ast.Assign)
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str)
+        ):
+            for t in stmt.targets:
+                if isinstance(t, ast.Name):
+                    g.constants[t.id] = stmt.value.value
+    if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+        for i, arg in enumerate(scope.args.posonlyargs + scope.args.args + scope.args.kwonlyargs):
+            node = g.new(arg.arg, set(), scope.lineno)
+            g.params[node] = i
+            g.param_names[node] = arg.arg
+        body = scope.body
+    else:
+        body = scope.body
+    for stmt in _flatten(body):
+        _visit(g, stmt)
+    return g
+
+
+def _flatten(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    for stmt in body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(stmt, ast.If | ast.While):
+            yield ast.Expr(value=stmt.test, lineno=stmt.lineno, col_offset=stmt.col_offset)
+            yield from _flatten(stmt.body)
+            yield from _flatten(stmt.orelse)
+        elif isinstance(stmt, ast.For | ast.AsyncFor):
+            yield stmt
+            yield from _flatten(stmt.body)
+            yield from _flatten(stmt.orelse)
+        elif isinstance(stmt, ast.With | ast.AsyncWith):
+            yield stmt
+            yield from _flatten(stmt.body)
+        elif isinstance(stmt, ast.Try):
+            yield from _flatten(stmt.body)
+            for handler in stmt.handlers:
+                yield from _flatten(handler.body)
+            yield from _flatten(stmt.orelse)
+            yield from _flatten(stmt.finalbody)
+        else:
+            yield stmt
+
+
+def _record_calls(g: Graph, expr: ast.AST | None) -> list[Event]:
+    """Events for every call in ``expr``, innermost first (evaluation order)."""
+    if expr is None:
+        return []
+    calls = [n for n in ast.walk(expr) if isinstance(n, ast.Call)]
+    events = []
+    for call in reversed(calls):
+        g._seq += 1
+        receiver = None
+        if isinstance(call.func, ast.Attribute):
+            base = _base_name(call.func.value)
+            if base is not None and base in g.cur:
+                receiver = g.cur[base]
+        args = [g.reads(a) for a in call.args]
+        kws = {k.arg or "**": g.reads(k.value) for k in call.keywords}
+        inputs: set[int] = set()
+        for part in [*args, *kws.values()]:
+            inputs |= part
+        name = call_name(call, g.mod.imports)
+        parents = set(inputs) | g.reads(call.func)
+        saved = g.cur.copy()
+        node = g.new(f"<call {name}>", parents, call.lineno, name)
+        g.cur = saved  # a call result is anonymous: it must not rebind any name
+        g.call_nodes[id(call)] = node
+        event = Event(
+            g._seq,
+            call.lineno,
+            call,
+            name,
+            inputs,
+            receiver,
+            arg_nodes=args,
+            kw_nodes=kws,
+            node=node,
+        )
+        g.events.append(event)
+        events.append(event)
+    return events
+
+
+def _visit(g: Graph, stmt: ast.stmt) -> None:
+    if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        value = stmt.value
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        events = _record_calls(g, value)
+        parents = g.reads(value)
+        call = _value_call(value)
+        cname = call_name(call, g.mod.imports) if call is not None else ""
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    g.constants[t.id] = value.value
+        g._seq += 1
+        for target in targets:
+            elts = _target_names(target)
+            for idx, elt in enumerate(elts):
+                name = _base_name(elt)
+                if name is None:
+                    continue
+                own = set(parents)
+                if not isinstance(elt, ast.Name) or isinstance(stmt, ast.AugAssign):
+                    if name in g.cur:
+                        own.add(g.cur[name])  # a mutation keeps the old value's lineage
+                    own |= g.reads(elt) - ({g.cur[name]} if name in g.cur else set())
+                label = f"{cname}#{idx}/{len(elts)}" if len(elts) > 1 else cname
+                node = g.new(name, own, stmt.lineno, label)
+                for ev in events:
+                    ev.output = node if ev.output is None else ev.output
+        return
+    if isinstance(stmt, ast.For | ast.AsyncFor):
+        _record_calls(g, stmt.iter)
+        parents = g.reads(stmt.iter)
+        call = _value_call(stmt.iter)
+        cname = call_name(call, g.mod.imports) if call is not None else ""
+        g._seq += 1
+        for elt in _target_names(stmt.target):
+            if isinstance(elt, ast.Name):
+                g.new(elt.id, parents, stmt.lineno, cname)
+        return
+    if isinstance(stmt, ast.With | ast.AsyncWith):
+        for item in stmt.items:
+            _record_calls(g, item.context_expr)
+            if isinstance(item.optional_vars, ast.Name):
+                g.new(item.optional_vars.id, g.reads(item.context_expr), stmt.lineno)
+        return
+    if isinstance(stmt, ast.Return):
+        _record_calls(g, stmt.value)
+        g.returns.append(g.reads(stmt.value))
+        return
+    if isinstance(stmt, ast.Expr):
+        events = _record_calls(g, stmt.value)
+        call = _value_call(stmt.value)
+        if call is not None and isinstance(call.func, ast.Attribute):
+            # ``scaler.fit(X)`` / ``df.fillna(0, inplace=True)``: the receiver now carries the
+            # arguments' lineage.
+            base = _base_name(call.func.value)
+            if base is not None and base in g.cur:
+                g._seq += 1
+                node = g.new(
+                    base, {g.cur[base]} | g.reads(call), stmt.lineno, call_name(call, g.mod.imports)
+                )
+                for ev in events:
+                    ev.output = node if ev.output is None else ev.output
+        return
+    for child in ast.iter_child_nodes(stmt):
+        if isinstance(child, ast.expr):
+            _record_calls(g, child)
+
+
+def scopes(mod: PyModule) -> Iterator[ast.Module | FuncNode]:
+    """The module body and every function (methods and nested functions included)."""
+    yield mod.tree
+    for node in mod.nodes(ast.FunctionDef, ast.AsyncFunctionDef):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node
+
+
+def tail(event: Event) -> str:
+    """Final segment of an event's callee."""
+    return last(event.name)

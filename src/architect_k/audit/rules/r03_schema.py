@@ -1,0 +1,206 @@
+"""R3: data loaded from outside is schema-validated before any fit or DataLoader consumes it.
+
+Loaded nodes come from reader calls (``pd.read_*``, ``np.load*``, ``load_dataset``, Spark
+readers) or from repo helpers that return such data. A validation (Pandera ``schema.validate``
+or ``schema(df)``, ``@pa.check_types`` functions, Great Expectations calls, any ``validate*``
+helper) marks what it reads as validated. A fit/DataLoader whose input descends from a loaded
+node with no validated descendant before it is a finding; helpers that fit their parameters are
+followed from the call site.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from architect_k.audit.dataflow import Event, Graph, build, scopes, tail
+from architect_k.audit.model import Hit, Rule
+from architect_k.audit.pyast import FuncNode, PyModule, dotted
+from architect_k.audit.repo import Repo, is_test_path
+
+FIT_CALLS = frozenset({"fit", "fit_transform", "fit_predict", "partial_fit", "DataLoader"})
+BOOSTER_TRAIN = frozenset({"xgboost", "lightgbm", "catboost"})
+LOADER_CALLS = frozenset(
+    {
+        "load_dataset",
+        "loadtxt",
+        "genfromtxt",
+        "fromfile",
+        "load_from_disk",
+        "read_table",
+        "fetch_openml",
+        "from_csv",
+    }
+)
+VALIDATOR_ROOTS = frozenset({"pandera", "great_expectations", "gx", "pydantic"})
+VALIDATING_DECORATORS = frozenset({"check_types", "check_input", "check_io", "validate_call"})
+
+
+def _is_loader(ev: Event) -> bool:
+    name = ev.name
+    t = tail(ev)
+    if t.startswith("read_") or t in LOADER_CALLS:
+        return True
+    if name in {"numpy.load", "np.load"}:
+        return True
+    # spark.read.csv(...) / spark.read.parquet(...)
+    return (
+        isinstance(ev.call.func, ast.Attribute)
+        and isinstance(ev.call.func.value, ast.Attribute)
+        and ev.call.func.value.attr == "read"
+    )
+
+
+def _is_validation(repo: Repo, g: Graph, ev: Event) -> bool:
+    name = ev.name
+    t = tail(ev).lower()
+    if "validat" in t or t.startswith("expect_") or t in {"run_checkpoint", "check_schema"}:
+        return True
+    if name.split(".")[0] in VALIDATOR_ROOTS:
+        return True
+    callee = dotted(ev.call.func) or ""
+    if "schema" in callee.lower():
+        return True
+    if t == "pipe" and any(
+        "validat" in (dotted(a) or "").lower() or "schema" in (dotted(a) or "").lower()
+        for a in ev.call.args
+    ):
+        return True
+    hit = repo.resolve(g.mod, ev.call)
+    if hit is not None and not isinstance(hit[1], ast.ClassDef):
+        for deco in hit[1].decorator_list:
+            target = deco.func if isinstance(deco, ast.Call) else deco
+            if (dotted(target) or "").rpartition(".")[2] in VALIDATING_DECORATORS:
+                return True
+    return False
+
+
+def _is_fit(ev: Event) -> bool:
+    t = tail(ev)
+    if t in FIT_CALLS:
+        return True
+    return t == "train" and ev.name.split(".")[0] in BOOSTER_TRAIN
+
+
+class _Flow:
+    """Per-scope loaded/validated analysis with memoised helper summaries."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self.returns: dict[int, str] = {}
+        self.fits: dict[int, set[int]] = {}
+
+    def analyse(
+        self, mod: PyModule, scope: ast.Module | FuncNode
+    ) -> tuple[Graph, set[int], list[tuple[int, set[int]]], list[tuple[Event, set[int]]]]:
+        """``(graph, loaded roots, validations (seq, nodes), unvalidated fits)``."""
+        g = build(mod, scope)
+        loaded: set[int] = set()
+        validated: list[tuple[int, set[int]]] = []
+        bad: list[tuple[Event, set[int]]] = []
+        for ev in g.events:
+            if _is_loader(ev):
+                loaded.add(ev.node)
+            elif _is_validation(self.repo, g, ev):
+                marks = set(ev.inputs)
+                if ev.receiver is not None and tail(ev) == "pipe":
+                    marks.add(ev.receiver)
+                marks.add(ev.node)
+                if tail(ev) in {"run_checkpoint", "run"} or not marks:
+                    marks |= loaded
+                validated.append((ev.seq, marks))
+            else:
+                status = self._helper_return(g, ev)
+                if status != "none":
+                    loaded.add(ev.node)
+                    if status == "validated":
+                        validated.append((ev.seq, {ev.node}))
+            fitted = set(ev.inputs) if _is_fit(ev) else self._helper_fits(g, ev)
+            if fitted:
+                unvalidated = self._unvalidated(g, fitted, loaded, validated, ev.seq)
+                if unvalidated:
+                    bad.append((ev, unvalidated))
+        return g, loaded, validated, bad
+
+    @staticmethod
+    def _unvalidated(
+        g: Graph, nodes: set[int], loaded: set[int], validated: list[tuple[int, set[int]]], seq: int
+    ) -> set[int]:
+        roots = g.ancestors(nodes) & loaded
+        ok: set[int] = set()
+        for vseq, marks in validated:
+            if vseq < seq:
+                ok |= g.ancestors(marks)
+        return {r for r in roots if r not in ok}
+
+    def _resolve(self, g: Graph, ev: Event) -> tuple[PyModule, FuncNode] | None:
+        hit = self.repo.resolve(g.mod, ev.call)
+        if hit is None or isinstance(hit[1], ast.ClassDef):
+            return None
+        return hit[0], hit[1]
+
+    def _helper_return(self, g: Graph, ev: Event) -> str:
+        target = self._resolve(g, ev)
+        if target is None:
+            return "none"
+        key = id(target[1])
+        if key not in self.returns:
+            self.returns[key] = "none"
+            sub, loaded, validated, _ = self.analyse(*target)
+            status = "none"
+            for nodes in sub.returns:
+                roots = sub.ancestors(nodes) & loaded
+                if not roots:
+                    continue
+                bad = self._unvalidated(sub, nodes, loaded, validated, 1 << 30)
+                status = "loaded" if bad else ("validated" if status != "loaded" else status)
+            self.returns[key] = status
+        return self.returns[key]
+
+    def _helper_fits(self, g: Graph, ev: Event) -> set[int]:
+        target = self._resolve(g, ev)
+        if target is None:
+            return set()
+        key = id(target[1])
+        if key not in self.fits:
+            self.fits[key] = set()
+            sub = build(*target)
+            indexes: set[int] = set()
+            validated_params: set[int] = set()
+            for sev in sub.events:
+                if _is_validation(self.repo, sub, sev):
+                    validated_params |= {
+                        sub.params[n] for n in sub.ancestors(sev.inputs) if n in sub.params
+                    }
+                elif _is_fit(sev):
+                    indexes |= {
+                        sub.params[n] for n in sub.ancestors(sev.inputs) if n in sub.params
+                    } - validated_params
+            self.fits[key] = indexes
+        out: set[int] = set()
+        for i in self.fits[key]:
+            if i < len(ev.arg_nodes):
+                out |= ev.arg_nodes[i]
+        return out
+
+
+def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
+    """One hit per fit/DataLoader (or fitting helper call) on unvalidated loaded data."""
+    flow = _Flow(repo)
+    for rel in repo.python:
+        text = repo.text(rel) or ""
+        if is_test_path(rel) or not any(k in text for k in ("fit", "DataLoader", "train")):
+            continue
+        mod = repo.module(rel)
+        if mod is None:
+            continue
+        for scope in scopes(mod):
+            g, _, _, bad = flow.analyse(mod, scope)
+            for ev, roots in bad:
+                lines = sorted(g.node_line[r] for r in roots)
+                yield Hit(
+                    rel,
+                    ev.line,
+                    f"`{ev.name or tail(ev)}` consumes data loaded at line "
+                    f"{lines[0]} with no schema validation before it",
+                )

@@ -1,0 +1,321 @@
+"""R4: no fitted or target-dependent transform on the full data before the train/test split.
+
+Per scope, the dataflow graph gives the nodes each split consumes; their ancestors are "the full
+data". Any fit (scaler, encoder, imputer, resampler, model) or target-dependent pandas statistic
+(``groupby(...)[target].transform('mean')``, ``.map(means)``) that reads such a node *before* the
+split leaks the test rows into training. Calls to repo helpers that fit their arguments count as
+fits at the call site.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from architect_k.audit.dataflow import Event, Graph, build, scopes, tail
+from architect_k.audit.model import Hit, Rule
+from architect_k.audit.pyast import FuncNode, PyModule
+from architect_k.audit.repo import Repo, is_test_path
+
+FIT_METHODS = frozenset(
+    {"fit", "fit_transform", "fit_resample", "fit_predict", "partial_fit", "fit_sample"}
+)
+CV_FUNCS = frozenset(
+    {
+        "cross_val_score",
+        "cross_validate",
+        "cross_val_predict",
+        "learning_curve",
+        "validation_curve",
+        "permutation_test_score",
+    }
+)
+SPLITTERS = frozenset(
+    {
+        "KFold",
+        "StratifiedKFold",
+        "GroupKFold",
+        "StratifiedGroupKFold",
+        "ShuffleSplit",
+        "StratifiedShuffleSplit",
+        "GroupShuffleSplit",
+        "TimeSeriesSplit",
+        "RepeatedKFold",
+        "RepeatedStratifiedKFold",
+        "LeaveOneOut",
+        "LeavePOut",
+        "LeaveOneGroupOut",
+        "PredefinedSplit",
+        "GridSearchCV",
+        "RandomizedSearchCV",
+        "HalvingGridSearchCV",
+        "HalvingRandomSearchCV",
+    }
+)
+AGGREGATIONS = frozenset(
+    {
+        "mean",
+        "sum",
+        "median",
+        "transform",
+        "agg",
+        "aggregate",
+        "apply",
+        "std",
+        "var",
+        "count",
+        "min",
+        "max",
+        "nunique",
+        "size",
+        "prod",
+        "quantile",
+        "rank",
+        "first",
+        "last",
+        "sem",
+        "describe",
+    }
+)
+# A module mentioning none of these cannot contain a split, so it is not analysed.
+SPLIT_WORDS = (
+    "split",
+    "cross_val",
+    "cross_validate",
+    "learning_curve",
+    "validation_curve",
+    "permutation_test",
+    "SearchCV",
+    "Fold",
+    "LeaveOne",
+    "LeaveP",
+    "sample(",
+)
+TARGET_WORDS = frozenset({"target", "label", "labels", "y", "outcome", "class", "churn"})
+
+
+def _splitter_node(g: Graph, node: int | None) -> bool:
+    if node is None:
+        return False
+    return g.node_call.get(node, "").rpartition(".")[2].split("#")[0] in SPLITTERS
+
+
+def _splitter_call(ev: Event) -> bool:
+    """``KFold(5).split(X)``: the splitter is built inline."""
+    func = ev.call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        inner = func.value.func
+        name = inner.attr if isinstance(inner, ast.Attribute) else getattr(inner, "id", "")
+        return name in SPLITTERS
+    return False
+
+
+def split_events(g: Graph) -> list[tuple[Event, set[int]]]:
+    """``(event, data nodes split)`` for every train/test or CV split in the scope."""
+    out = []
+    for ev in g.events:
+        name = tail(ev)
+        if name in {"train_test_split", "random_split"}:
+            out.append((ev, ev.inputs))
+        elif name in CV_FUNCS:
+            data = set().union(*ev.arg_nodes[1:]) if len(ev.arg_nodes) > 1 else set()
+            for key in ("X", "y", "groups"):
+                data |= ev.kw_nodes.get(key, set())
+            out.append((ev, data))
+        elif name in {"split", "fit"} and (_splitter_node(g, ev.receiver) or _splitter_call(ev)):
+            out.append((ev, ev.inputs))
+        elif (
+            name == "sample"
+            and any(k.arg == "frac" for k in ev.call.keywords)
+            and ev.receiver is not None
+        ):
+            out.append((ev, {ev.receiver}))
+    return out
+
+
+def _const(g: Graph, expr: ast.expr) -> list[str]:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return [expr.value]
+    if isinstance(expr, ast.Name) and expr.id in g.constants:
+        return [g.constants[expr.id]]
+    if isinstance(expr, ast.List | ast.Tuple):
+        return [s for e in expr.elts for s in _const(g, e)]
+    return []
+
+
+def _defining_values(g: Graph, name: str) -> list[ast.expr]:
+    """Right-hand sides that bound ``name`` in this module (tuple assignments paired)."""
+    out: list[ast.expr] = []
+    for node in g.mod.nodes(ast.Assign):
+        if not isinstance(node, ast.Assign):
+            continue
+        for target in node.targets:
+            if isinstance(target, ast.Name) and target.id == name:
+                out.append(node.value)
+            elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                for elt, val in zip(target.elts, node.value.elts, strict=False):
+                    if isinstance(elt, ast.Name) and elt.id == name:
+                        out.append(val)
+    return out
+
+
+def _label_columns(g: Graph, expr: ast.expr, depth: int = 0) -> list[str]:
+    """Columns an X/y argument names as the label: ``df[c]``, ``df.pop(c)``, ``drop(columns=c)``."""
+    if isinstance(expr, ast.Subscript):
+        return _const(g, expr.slice)
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+        if expr.func.attr in {"pop", "drop"}:
+            found = [s for a in expr.args[:1] for s in _const(g, a)]
+            found += [
+                s
+                for k in expr.keywords
+                if k.arg in {"columns", "labels"}
+                for s in _const(g, k.value)
+            ]
+            return found
+        return _label_columns(g, expr.func.value, depth)
+    if isinstance(expr, ast.Name) and depth < 3:
+        return [s for v in _defining_values(g, expr.id) for s in _label_columns(g, v, depth + 1)]
+    return []
+
+
+def targets(g: Graph, splits: list[tuple[Event, set[int]]]) -> set[str]:
+    """Column names used as the label: what the X/y arguments of a split select or drop."""
+    names = set(TARGET_WORDS)
+    for ev, _ in splits:
+        args = ev.call.args[1:] if tail(ev) in CV_FUNCS else ev.call.args
+        for arg in [*args[:2], *(k.value for k in ev.call.keywords if k.arg in {"X", "y"})]:
+            names.update(_label_columns(g, arg))
+    names.update(
+        v for k, v in g.constants.items() if any(w in k.lower() for w in ("target", "label"))
+    )
+    return names
+
+
+def _groupby_target_stat(g: Graph, call: ast.Call, target_cols: set[str]) -> bool:
+    """``df.groupby(k)[target].<agg>(...)`` / ``.agg({target: ...})`` / whole-frame aggregation."""
+    if not isinstance(call.func, ast.Attribute) or call.func.attr not in AGGREGATIONS:
+        return False
+    inner = call.func.value
+    selected: list[str] | None = None
+    if isinstance(inner, ast.Subscript):
+        selected = _const(g, inner.slice)
+        inner = inner.value
+    elif isinstance(inner, ast.Attribute) and not isinstance(inner.value, ast.Name):
+        selected = [inner.attr]
+        inner = inner.value
+    if not (
+        isinstance(inner, ast.Call)
+        and isinstance(inner.func, ast.Attribute)
+        and inner.func.attr == "groupby"
+    ):
+        return False
+    if selected is None:
+        if (
+            call.func.attr in {"agg", "aggregate"}
+            and call.args
+            and isinstance(call.args[0], ast.Dict)
+        ):
+            keys = [s for k in call.args[0].keys if k is not None for s in _const(g, k)]
+            return any(k.lower() in target_cols or k in target_cols for k in keys)
+        return True  # aggregating every column includes the label
+    return any(s in target_cols or s.lower() in target_cols for s in selected)
+
+
+class _Summaries:
+    """Which parameters a repo function fits on (memoised, recursion-safe)."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self.cache: dict[int, set[int]] = {}
+
+    def fits_params(self, mod: PyModule, func: FuncNode) -> set[int]:
+        key = id(func)
+        if key in self.cache:
+            return self.cache[key]
+        self.cache[key] = set()
+        g = build(mod, func)
+        fitted: set[int] = set()
+        for ev in g.events:
+            if self._is_fit(g, ev, set()):
+                for node in g.ancestors(ev.inputs):
+                    if node in g.params:
+                        fitted.add(g.params[node])
+        self.cache[key] = fitted
+        return fitted
+
+    def _is_fit(self, g: Graph, ev: Event, target_cols: set[str]) -> bool:
+        name = tail(ev)
+        if name in FIT_METHODS and not (_splitter_node(g, ev.receiver) or _splitter_call(ev)):
+            return True
+        return _groupby_target_stat(g, ev.call, target_cols or set(TARGET_WORDS))
+
+    def call_fits(self, g: Graph, ev: Event) -> set[int]:
+        """Data nodes a call to a repo helper fits on."""
+        hit = self.repo.resolve(g.mod, ev.call)
+        if hit is None or isinstance(hit[1], ast.ClassDef):
+            return set()
+        indexes = self.fits_params(hit[0], hit[1])
+        out: set[int] = set()
+        for i in indexes:
+            if i < len(ev.arg_nodes):
+                out |= ev.arg_nodes[i]
+        return out
+
+
+def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
+    """Flag fits and target statistics on split ancestors that happen before the split."""
+    summaries = _Summaries(repo)
+    for rel in repo.python:
+        text = repo.text(rel) or ""
+        if is_test_path(rel) or not any(k in text for k in SPLIT_WORDS):
+            continue
+        mod = repo.module(rel)
+        if mod is None:
+            continue
+        for scope in scopes(mod):
+            g = build(mod, scope)
+            splits = split_events(g)
+            if not splits:
+                continue
+            target_cols = targets(g, splits)
+            for split, data in splits:
+                full = g.ancestors(data)
+                for ev in g.events:
+                    if ev.seq >= split.seq or any(ev is s for s, _ in splits):
+                        continue
+                    name = tail(ev)
+                    if name in FIT_METHODS and not (
+                        _splitter_node(g, ev.receiver) or _splitter_call(ev)
+                    ):
+                        if ev.inputs & full:
+                            yield Hit(
+                                rel,
+                                ev.line,
+                                f"`{name}` runs on the full data before the "
+                                f"split at line {split.line}",
+                            )
+                    elif _groupby_target_stat(g, ev.call, target_cols):
+                        receiver = {ev.receiver} if ev.receiver is not None else set()
+                        reads_full = bool((ev.inputs | receiver) & full) or _reads_full(g, ev, full)
+                        if reads_full and ev.node in full:
+                            yield Hit(
+                                rel,
+                                ev.line,
+                                "target statistic (groupby on the label) "
+                                f"computed on the full data before the split at line "
+                                f"{split.line}",
+                            )
+                    else:
+                        fitted = summaries.call_fits(g, ev)
+                        if fitted & full:
+                            yield Hit(
+                                rel,
+                                ev.line,
+                                f"`{ev.name}` fits on the full data before "
+                                f"the split at line {split.line}",
+                            )
+
+
+def _reads_full(g: Graph, ev: Event, full: set[int]) -> bool:
+    return bool(g.reads(ev.call) & full)

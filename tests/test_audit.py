@@ -1,0 +1,261 @@
+"""Behaviour of `architect-k audit`: the fixture corpus, output formats, exit codes and --fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from architect_k import SCAR_LEDGER_DIR
+from architect_k.audit import run_audit
+from architect_k.audit.cli import main
+from architect_k.audit.registry import load_rules
+
+FIXTURES = Path(__file__).parent / "fixtures" / "audit"
+RULE_IDS = [f"R{i}" for i in range(1, 13)]
+
+
+def _cases(kind: str) -> list[tuple[str, Path]]:
+    out = []
+    for rule in RULE_IDS:
+        folder = FIXTURES / rule / kind
+        out.extend((rule, case) for case in sorted(folder.iterdir()) if case.is_dir())
+    return out
+
+
+def _id(case: tuple[str, Path]) -> str:
+    return f"{case[0]}-{case[1].name}"
+
+
+VIOLATING = _cases("violating")
+COMPLIANT = _cases("compliant")
+
+
+# -- registry --------------------------------------------------------------------------------
+def test_rules_yaml_validates_against_its_schema() -> None:
+    data = yaml.safe_load((SCAR_LEDGER_DIR / "rules.yaml").read_text())
+    schema = json.loads((SCAR_LEDGER_DIR / "rules.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert [r["id"] for r in data["rules"]] == RULE_IDS
+
+
+def test_registry_carries_the_scars() -> None:
+    rules = load_rules()
+    scars = {rid: r.scar for rid, r in rules.items()}
+    assert scars == {
+        "R1": "SCA-0009",
+        "R2": None,
+        "R3": "SCA-0031",
+        "R4": "SCA-0047",
+        "R5": "SCA-0058",
+        "R6": "SCA-0072",
+        "R7": "SCA-0103",
+        "R8": "SCA-0089",
+        "R9": "SCA-0103",
+        "R10": "SCA-0134",
+        "R11": "SCA-0201",
+        "R12": "SCA-0155",
+    }
+    assert rules["R2"].origin_kind == "ethics"
+    assert [r for r in rules.values() if not r.blocking] == [rules["R9"]]
+
+
+def test_every_rule_has_several_fixtures_of_each_kind() -> None:
+    for rule in RULE_IDS:
+        assert len([c for r, c in VIOLATING if r == rule]) >= 3, rule
+        assert len([c for r, c in COMPLIANT if r == rule]) >= 3, rule
+
+
+# -- the corpus ------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", VIOLATING, ids=_id)
+def test_violation_is_caught(case: tuple[str, Path]) -> None:
+    rule, folder = case
+    result = run_audit(folder, rules=[rule])
+    assert result.findings, f"{rule} missed {folder.name}"
+    assert {f.rule.id for f in result.findings} == {rule}
+    expected = 0 if result.rules[0].severity == "warning" else 1
+    assert result.exit_code == expected
+
+
+@pytest.mark.parametrize("case", COMPLIANT, ids=_id)
+def test_compliant_look_alike_is_clean(case: tuple[str, Path]) -> None:
+    rule, folder = case
+    result = run_audit(folder, rules=[rule])
+    assert result.findings == [], [f.message for f in result.findings]
+    assert result.exit_code == 0
+
+
+def test_exception_tag_is_reported_as_suppressed() -> None:
+    result = run_audit(FIXTURES / "R5" / "compliant" / "dev_only_tagged", rules=["R5"])
+    assert [s.tag for s in result.suppressed] == ["[DEV_ONLY]"]
+
+
+def test_tag_in_code_string_does_not_count(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(
+        'import pandas as pd\nfrom sklearn.svm import SVC\nNOTE = "[PROTOTYPE_NO_SCHEMA]"\n'
+        'df = pd.read_csv("a.csv")\nSVC().fit(df, df["y"])\n'
+    )
+    assert run_audit(tmp_path, rules=["R3"]).findings
+
+
+# -- command line and formats ----------------------------------------------------------------
+def _json_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
+    code = main([*args, "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_json_output_shape_and_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    code, payload = _json_main([str(FIXTURES / "R4" / "violating" / "map_means")], capsys)
+    assert code == 1
+    schema = json.loads((FIXTURES / "findings.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(payload)
+    r4 = [f for f in payload["findings"] if f["rule"] == "R4"]
+    assert r4 and r4[0]["scar"] == "SCA-0047" and r4[0]["severity"] == "blocking"
+    message = r4[0]["message"]
+    assert message.startswith("HALT: ")
+    assert message.index("SCA-0047") < message.index("Fix:")
+
+
+def test_warning_only_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    folder = FIXTURES / "R9" / "violating" / "hf_args"
+    code, payload = _json_main([str(folder), "--rules", "R9"], capsys)
+    assert code == 0
+    assert payload["findings"][0]["severity"] == "warning"
+    assert payload["summary"]["passed"] is True
+
+
+def test_sarif_validates_against_the_official_schema(tmp_path: Path) -> None:
+    out = tmp_path / "report.sarif"
+    code = main(
+        [
+            str(FIXTURES / "R5" / "violating" / "latest_tag"),
+            "--format",
+            "sarif",
+            "--output",
+            str(out),
+        ]
+    )
+    assert code == 1
+    log = json.loads(out.read_text())
+    schema = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(log)
+    run = log["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == RULE_IDS
+    assert {res["ruleId"] for res in run["results"]} >= {"R5"}
+    r5 = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "R5")
+    assert r5["properties"]["scar"] == "SCA-0058"
+    assert r5["help"]["text"].startswith(load_rules()["R5"].remediation)
+
+
+def test_text_groups_by_rule_with_remediation(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main([str(FIXTURES / "R6" / "violating" / "recreate"), "--rules", "R6"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.startswith("R6 APPEND [blocking]")
+    assert "SCA-0072" in out and "fix: " in out and "FAIL" in out
+
+
+def test_rules_filter_and_clean_exit(capsys: pytest.CaptureFixture[str]) -> None:
+    code, payload = _json_main(
+        [str(FIXTURES / "R5" / "violating" / "latest_tag"), "--rules", "R6,R11"], capsys
+    )
+    assert payload["summary"]["rules_run"] == ["R6", "R11"]
+    assert code == (1 if payload["findings"] else 0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["/nonexistent/architect-k/path"], [".", "--rules", "R99"], ["--format", "xml", "."], []],
+)
+def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "error" in err and "Traceback" not in err
+
+
+def test_output_is_written_atomically(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    out.write_text("old")
+    main(
+        [
+            str(FIXTURES / "R1" / "compliant" / "gated"),
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "--rules",
+            "R1",
+        ]
+    )
+    assert json.loads(out.read_text())["summary"]["passed"] is True
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_config_excludes(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "R5" / "violating" / "latest_tag", tmp_path / "repo")
+    assert run_audit(tmp_path / "repo", rules=["R5"]).findings
+    (tmp_path / "repo" / ".architect-k.yaml").write_text("exclude:\n  - deploy.yaml\n")
+    assert not run_audit(tmp_path / "repo", rules=["R5"]).findings
+
+
+# -- R2 --fix --------------------------------------------------------------------------------
+def test_fix_redacts_kubernetes_env_and_python(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "R2" / "violating" / "k8s_env_literal", repo)
+    shutil.copy(FIXTURES / "R2" / "violating" / "python_keyword_and_attr" / "db.py", repo / "db.py")
+    code = main([str(repo), "--rules", "R2", "--fix", "--format", "json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0, payload
+    changes = [f["change"] for f in payload["fixes"]]
+    assert any("secretKeyRef" in c for c in changes)
+    assert any('os.environ["PASSWORD"]' in c for c in changes)
+    manifest = yaml.safe_load((repo / "deploy.yaml").read_text())
+    env = manifest["spec"]["template"]["spec"]["containers"][0]["env"]
+    ref = env[1]["valueFrom"]["secretKeyRef"]
+    assert ref == {"name": "churn-api-secrets", "key": "mlflow-tracking-password"}
+    assert env[0] == {"name": "LOG_LEVEL", "value": "info"}
+    source = (repo / "db.py").read_text()
+    assert "Tr0ub4dor" not in source and "correct-horse" not in source
+    assert 'os.environ["DB_PASSWORD"]' in source and source.splitlines()[0] == "import os"
+    compile(source, "db.py", "exec")
+
+
+def test_credentials_without_detect_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from architect_k.audit.rules import r02_credentials
+
+    r02_credentials._detect_secrets_plugins.cache_clear()
+    monkeypatch.setitem(__import__("sys").modules, "detect_secrets", None)
+    monkeypatch.setitem(__import__("sys").modules, "detect_secrets.core.plugins.util", None)
+    try:
+        assert r02_credentials._detect_secrets_plugins() == ()
+        result = run_audit(FIXTURES / "R2" / "violating" / "aws_key_in_yaml_config", rules=["R2"])
+        assert result.findings
+    finally:
+        r02_credentials._detect_secrets_plugins.cache_clear()
+
+
+def test_audit_core_imports_only_stdlib_and_yaml() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import architect_k.audit.cli, architect_k.audit.rules;"
+        "bad=[m for m in sys.modules if m.split('.')[0] in "
+        "{'jsonschema','detect_secrets','rich','pandas','numpy'}]; print(bad)"
+    )
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": src},
+    )
+    assert out.stdout.strip() == "[]"
