@@ -31,6 +31,5 @@ def render_example(answers_file: Path, destination: Path, **overrides: Any) -> P
         unsafe=True,
         vcs_ref="HEAD",
         quiet=True,
-        skip_tasks=True,  # TEMPORARY until the delivery artifacts land
     )
     return destination
