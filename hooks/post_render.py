@@ -17,7 +17,7 @@ if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: post_render.py DESTINATION")
     status = main([sys.argv[1], "--format", "text"])
-    if status:
+    if status == 1:
         print(
             "HALT: the rendered service breaks the rules above; this is a template bug. "
             "Nothing was committed; report it to the template's owners.",
