@@ -1,0 +1,288 @@
+"""`copier update` brings a rule change into a service made earlier and keeps the service's work.
+
+A real template repository is built in a temporary directory from this checkout and released as
+v1.0.0; v1.1.0 then changes rules (a new CI step, a stricter pod securityContext, a longer
+drain) and renames an answer with a migration; v1.2.0 changes nothing the service sees.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from architect_k import REPO_ROOT
+from tests.conftest import EXAMPLES_DIR
+
+COPIER = str(Path(sys.executable).with_name("copier"))
+ARCHITECT_K = str(Path(sys.executable).with_name("architect-k"))
+WORKFLOW = Path(".github/workflows/ml-pipeline.yml")
+DEPLOYMENT = Path("k8s/base/deployment.yaml")
+NEW_CI_STEP = "Verify the scar ledger has not been tampered with"
+MIGRATION = """
+_migrations:
+  - version: v1.1.0
+    when: "{{ _stage == 'before' }}"
+    command:
+      - "{{ _copier_python }}"
+      - "{{ _copier_conf.src_path }}/hooks/migrate.py"
+      - rename-answer
+      - coverage_threshold
+      - coverage_gate
+"""
+
+
+def _run(argv: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "NO_COLOR": "1",
+    }
+    result = subprocess.run(
+        argv,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+        check=False,
+    )
+    if check and result.returncode:
+        raise AssertionError(f"{argv} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def _commit(repo: Path, message: str) -> None:
+    _run(["git", "add", "-A"], repo)
+    _run(["git", "commit", "-qm", message], repo)
+
+
+def _replace(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def _rename_everywhere(root: Path, old: str, new: str) -> None:
+    for path in [
+        root / "copier.yml",
+        *(root / "template").rglob("*"),
+        *(root / "src").rglob("*.py"),
+    ]:
+        if path.is_file() and old in path.read_text(encoding="utf-8", errors="ignore"):
+            path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
+def _release_v1_1(template: Path) -> None:
+    """The rule change: a new required CI step, a stricter securityContext, a longer drain."""
+    workflow = template / "template" / ".github" / "workflows" / "ml-pipeline.yml.jinja"
+    text = workflow.read_text(encoding="utf-8")
+    audit_step = re.search(r"\n( +)- name: Audit R1-R12\n", text)
+    assert audit_step, "the audit step moved; update this test"
+    indent = audit_step.group(1)
+    step = f"\n{indent}- name: {NEW_CI_STEP}\n{indent}  run: architect-k ledger verify"
+    position = audit_step.start()
+    workflow.write_text(text[:position] + step + text[position:], encoding="utf-8")
+    deployment = template / "template" / "k8s" / "base" / "deployment.yaml.jinja"
+    _replace(deployment, "terminationGracePeriodSeconds: 30", "terminationGracePeriodSeconds: 60")
+    text = deployment.read_text(encoding="utf-8")
+    stricter = re.sub(
+        r"\n( +)allowPrivilegeEscalation: false",
+        r"\n\1allowPrivilegeEscalation: false\n\1privileged: false",
+        text,
+    )
+    assert stricter != text
+    deployment.write_text(stricter, encoding="utf-8")
+    _rename_everywhere(template, "coverage_threshold", "coverage_gate")
+    (template / "copier.yml").write_text(
+        (template / "copier.yml").read_text(encoding="utf-8") + MIGRATION, encoding="utf-8"
+    )
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout released as v1.0.0, v1.1.0 (rule change + migration) and v1.2.0."""
+    template = tmp_path_factory.mktemp("template") / "architect-k"
+    listed = _run(["git", "ls-files", "-co", "--exclude-standard"], REPO_ROOT).stdout.split("\n")
+    for name in filter(None, listed):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (template / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, template / name)
+    _run(["git", "init", "-q"], template)
+    _commit(template, "release 1.0.0")
+    _run(["git", "tag", "v1.0.0"], template)
+    _release_v1_1(template)
+    _commit(template, "release 1.1.0: ledger check in CI, privileged: false, longer drain")
+    _run(["git", "tag", "v1.1.0"], template)
+    _replace(template / "CHANGELOG.md", "# Changelog", "# Changelog\n\n## 1.2.0\n\n- Docs only.")
+    _commit(template, "release 1.2.0")
+    _run(["git", "tag", "v1.2.0"], template)
+    return template
+
+
+def _service(
+    template: Path,
+    tmp_path: Path,
+    example: str,
+    version: str = "v1.0.0",
+    answers_file: Path | None = None,
+) -> Path:
+    service = tmp_path / example
+    answers_file = answers_file or EXAMPLES_DIR / f"{example}.yml"
+    _run(
+        [
+            COPIER,
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref",
+            version,
+            "--data-file",
+            str(answers_file),
+            str(template),
+            str(service),
+        ],
+        tmp_path,
+    )
+    _run(["git", "init", "-q"], service)
+    _commit(service, "rendered")
+    return service
+
+
+def _update(service: Path, version: str) -> subprocess.CompletedProcess[str]:
+    return _run([COPIER, "update", "--trust", "--defaults", "--vcs-ref", version], service)
+
+
+def _conflicts(service: Path) -> list[str]:
+    unmerged = _run(["git", "diff", "--name-only", "--diff-filter=U"], service).stdout.split()
+    marked = [
+        str(p.relative_to(service))
+        for p in service.rglob("*")
+        if p.is_file()
+        and ".git" not in p.parts
+        and "<<<<<<< " in p.read_text(encoding="utf-8", errors="ignore")
+    ]
+    return sorted(set(unmerged) | set(marked))
+
+
+def _user_edits(service: Path) -> Callable[[], None]:
+    """Typical edits: tune the config, add a feature module and a test, scale production."""
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
+    package = service / "src" / answers["package_name"]
+    _replace(service / "configs" / "train.yaml", "epochs: 30", "epochs: 45")
+    (package / "business_rules.py").write_text(
+        '"""Our own feature logic."""\n\nSEASON_WEIGHT = 1.5\n', encoding="utf-8"
+    )
+    (service / "tests" / "test_business_rules.py").write_text(
+        f"from {answers['package_name']}.business_rules import SEASON_WEIGHT\n\n\n"
+        "def test_season_weight() -> None:\n    assert SEASON_WEIGHT == 1.5\n",
+        encoding="utf-8",
+    )
+    overlay = service / "k8s" / "overlays" / "production" / "kustomization.yaml"
+    overlay.write_text(
+        overlay.read_text(encoding="utf-8")
+        + f"replicas:\n  - name: {answers['package_name'].replace('_', '-')}\n"
+        "    count: 6\n",
+        encoding="utf-8",
+    )
+    _commit(service, "our edits")
+
+    def still_there() -> None:
+        assert "epochs: 45" in (service / "configs" / "train.yaml").read_text(encoding="utf-8")
+        assert (package / "business_rules.py").read_text(encoding="utf-8").endswith("1.5\n")
+        assert (service / "tests" / "test_business_rules.py").is_file()
+        assert "count: 6" in overlay.read_text(encoding="utf-8")
+
+    return still_there
+
+
+@pytest.mark.parametrize("example", ["churn", "credit_risk_finance"])
+def test_update_brings_the_rule_change_and_keeps_user_edits(
+    template_repo: Path, tmp_path: Path, example: str
+) -> None:
+    service = _service(template_repo, tmp_path, example)
+    user_edits_are_still_there = _user_edits(service)
+    assert _run([COPIER, "check-update", "--quiet"], service, check=False).returncode == 2
+
+    result = _update(service, "v1.1.0")
+    assert "migrate: rename-answer coverage_threshold -> coverage_gate: done" in result.stderr
+    assert _conflicts(service) == []
+    user_edits_are_still_there()
+    assert NEW_CI_STEP in (service / WORKFLOW).read_text(encoding="utf-8")
+    deployment = (service / DEPLOYMENT).read_text(encoding="utf-8")
+    assert "terminationGracePeriodSeconds: 60" in deployment
+    assert "privileged: false" in deployment
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert "coverage_threshold" not in answers and answers["coverage_gate"] >= 90
+    assert answers["_commit"] == "v1.1.0"
+    audit = _run([ARCHITECT_K, "audit", str(service)], service, check=False)
+    assert audit.returncode == 0, audit.stdout
+
+    _commit(service, "update to 1.1.0")
+    result = _update(service, "v1.2.0")
+    assert "migrate:" not in result.stderr
+    assert _run([COPIER, "check-update", "--quiet"], service, check=False).returncode == 0
+    user_edits_are_still_there()
+
+
+def test_a_conflicting_edit_is_shown_not_overwritten(template_repo: Path, tmp_path: Path) -> None:
+    service = _service(template_repo, tmp_path, "churn")
+    _replace(
+        service / DEPLOYMENT,
+        "terminationGracePeriodSeconds: 30",
+        "terminationGracePeriodSeconds: 45",
+    )
+    _commit(service, "our longer drain")
+    _update(service, "v1.1.0")
+    assert _conflicts(service) == [str(DEPLOYMENT)]
+    deployment = (service / DEPLOYMENT).read_text(encoding="utf-8")
+    assert "terminationGracePeriodSeconds: 45" in deployment
+    assert "terminationGracePeriodSeconds: 60" in deployment
+
+
+def test_the_migration_runs_only_when_crossing_its_version(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    """A service made at v1.1.0 already has the new name: updating past it migrates nothing."""
+    renamed = tmp_path / "answers.yml"
+    renamed.write_text(
+        (EXAMPLES_DIR / "churn.yml")
+        .read_text(encoding="utf-8")
+        .replace("coverage_threshold:", "coverage_gate:"),
+        encoding="utf-8",
+    )
+    service = _service(template_repo, tmp_path, "churn", "v1.1.0", answers_file=renamed)
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert answers["coverage_gate"] == 90
+    result = _update(service, "v1.2.0")
+    assert "migrate:" not in result.stderr
+    assert _conflicts(service) == []
+
+
+def test_updating_a_dirty_tree_is_refused_and_changes_nothing(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    service = _service(template_repo, tmp_path, "churn")
+    (service / "scratch.txt").write_text("work in progress\n", encoding="utf-8")
+    before = {
+        p: p.read_bytes() for p in service.rglob("*") if p.is_file() and ".git" not in p.parts
+    }
+    result = _run(
+        [COPIER, "update", "--trust", "--defaults", "--vcs-ref", "v1.1.0"], service, check=False
+    )
+    assert result.returncode != 0
+    assert "Destination repository is dirty" in result.stderr + result.stdout
+    after = {p: p.read_bytes() for p in service.rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert after == before
