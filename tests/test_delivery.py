@@ -217,7 +217,14 @@ def test_deployment_rolls_out_safely_and_runs_hardened(built: Any, example: Path
     pod = spec["template"]["spec"]
     (server,) = pod["containers"]
     assert {"startupProbe", "readinessProbe", "livenessProbe"} <= set(server)
-    assert server["readinessProbe"]["httpGet"]["path"] == "/ready"
+    if a["auth_mode"] == "mtls":
+        # The kubelet has no client certificate: readiness is the marker the server touches
+        # once its model is loaded, and the server is told where to touch it.
+        env = {item["name"]: item.get("value") for item in server["env"]}
+        assert server["readinessProbe"]["exec"]["command"] == ["test", "-f", env["READY_FILE"]]
+        assert server["livenessProbe"]["tcpSocket"]["port"] == 8080
+    else:
+        assert server["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert pod["automountServiceAccountToken"] is False
     assert pod["securityContext"]["runAsUser"] >= 10000
     context = server["securityContext"]
@@ -369,7 +376,8 @@ def test_dockerfile_builds_from_the_lock_as_non_root(example: Path) -> None:
     assert all("-r requirements.lock" in i or "--no-deps ." in i for i in installs)
     assert re.search(r"^USER 10001:10001$", text, flags=re.MULTILINE)
     assert "PYTHONHASHSEED=42" in text and "CUBLAS_WORKSPACE_CONFIG=:4096:8" in text
-    assert re.search(r"^HEALTHCHECK .*\n.*/health", text, flags=re.MULTILINE)
+    probe = "/tmp/ready" if a["auth_mode"] == "mtls" else "/health"
+    assert re.search(rf"^HEALTHCHECK .*\n.*{probe}", text, flags=re.MULTILINE)
     ignored = (example / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert next(line for line in ignored if not line.startswith("#")) == "*"
 
