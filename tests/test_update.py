@@ -104,6 +104,8 @@ def _release_v1_1(template: Path) -> None:
     )
     assert stricter != text
     deployment.write_text(stricter, encoding="utf-8")
+    scaling = template / "template" / "k8s" / "overlays" / "production" / "scaling.yaml.jinja"
+    scaling.write_text("# Seeded by v1.1.0.\n" + scaling.read_text(encoding="utf-8"), "utf-8")
     _rename_everywhere(template, "coverage_threshold", "coverage_gate")
     (template / "copier.yml").write_text(
         (template / "copier.yml").read_text(encoding="utf-8") + MIGRATION, encoding="utf-8"
@@ -190,20 +192,19 @@ def _user_edits(service: Path) -> Callable[[], None]:
         "def test_season_weight() -> None:\n    assert SEASON_WEIGHT == 1.5\n",
         encoding="utf-8",
     )
-    overlay = service / "k8s" / "overlays" / "production" / "kustomization.yaml"
-    overlay.write_text(
-        overlay.read_text(encoding="utf-8")
-        + f"replicas:\n  - name: {answers['package_name'].replace('_', '-')}\n"
-        "    count: 6\n",
-        encoding="utf-8",
-    )
+    overlay = service / "k8s" / "overlays" / "production" / "scaling.yaml"
+    scaling = yaml.safe_load(overlay.read_text(encoding="utf-8"))
+    scaling["spec"]["minReplicas"] = 6
+    overlay.write_text(yaml.safe_dump(scaling, sort_keys=False), encoding="utf-8")
     _commit(service, "our edits")
 
     def still_there() -> None:
         assert "epochs: 45" in (service / "configs" / "train.yaml").read_text(encoding="utf-8")
         assert (package / "business_rules.py").read_text(encoding="utf-8").endswith("1.5\n")
         assert (service / "tests" / "test_business_rules.py").is_file()
-        assert "count: 6" in overlay.read_text(encoding="utf-8")
+        assert yaml.safe_load(overlay.read_text(encoding="utf-8"))["spec"]["minReplicas"] == 6
+        # _skip_if_exists: the service owns its production scaling once it exists.
+        assert "Seeded by v1.1.0" not in overlay.read_text(encoding="utf-8")
 
     return still_there
 
