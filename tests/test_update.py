@@ -168,13 +168,17 @@ def _update(service: Path, version: str) -> subprocess.CompletedProcess[str]:
 
 
 def _conflicts(service: Path) -> list[str]:
+    """Files git calls unmerged plus files holding conflict markers (at a line's start)."""
     unmerged = _run(["git", "diff", "--name-only", "--diff-filter=U"], service).stdout.split()
     marked = [
-        str(p.relative_to(service))
-        for p in service.rglob("*")
-        if p.is_file()
-        and ".git" not in p.parts
-        and "<<<<<<< " in p.read_text(encoding="utf-8", errors="ignore")
+        str(path.relative_to(service))
+        for path in service.rglob("*")
+        if path.is_file()
+        and ".git" not in path.parts
+        and any(
+            line.startswith("<<<<<<< ")
+            for line in path.read_text(encoding="utf-8", errors="ignore").splitlines()
+        )
     ]
     return sorted(set(unmerged) | set(marked))
 
