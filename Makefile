@@ -52,3 +52,8 @@ clean:
 .PHONY: bench-serving
 bench-serving: venv
 	$(PY) bench/serving/run.py
+
+# Render time of examples/churn.yml vs a one-file template, through the same copier command.
+.PHONY: bench-render
+bench-render: venv
+	$(PY) bench/render/run.py
