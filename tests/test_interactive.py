@@ -39,6 +39,16 @@ class Terminal:
         os.close(slave)
         self.screen = b""
 
+    def _read(self) -> bool:
+        """Append what the program printed in the next 0.2 s; False once the terminal closed."""
+        ready, _, _ = select.select([self.master], [], [], 0.2)
+        if ready:
+            try:
+                self.screen += os.read(self.master, 65536)
+            except OSError:
+                return False
+        return True
+
     def expect(self, text: str, timeout: float = 60) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -46,12 +56,8 @@ class Terminal:
             if text.encode() in plain:
                 self.screen = b""
                 return plain.decode(errors="replace")
-            ready, _, _ = select.select([self.master], [], [], 0.2)
-            if ready:
-                try:
-                    self.screen += os.read(self.master, 65536)
-                except OSError:
-                    break
+            if not self._read():
+                break
         raise AssertionError(
             f"never saw {text!r}; screen ends with:\n"
             f"{ANSI.sub(b'', self.screen)[-2000:].decode(errors='replace')}"
@@ -65,12 +71,8 @@ class Terminal:
     def finish(self, timeout: float = 120) -> int:
         deadline = time.monotonic() + timeout
         while self.process.poll() is None and time.monotonic() < deadline:
-            ready, _, _ = select.select([self.master], [], [], 0.2)
-            if ready:
-                try:
-                    self.screen += os.read(self.master, 65536)
-                except OSError:
-                    break
+            if not self._read():
+                break
         if self.process.poll() is None:
             self.process.kill()
         return self.process.wait(timeout=10)
