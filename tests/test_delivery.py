@@ -415,7 +415,9 @@ def test_pipeline_gates_and_order(example: Path) -> None:
     text = path.read_text(encoding="utf-8")
     jobs = workflow["jobs"]
     assert workflow["permissions"] == {}
-    assert list(jobs) == ["validate", "test", "audit", "build", "scan", "deploy", "load-test"]
+    assert list(jobs) == [
+        "validate", "test", "audit", "build", "scan", "deploy", "load-test", "template-update"
+    ]
     for name, job in jobs.items():
         assert "permissions" in job, name
         for step in job["steps"]:
@@ -437,6 +439,8 @@ def test_pipeline_gates_and_order(example: Path) -> None:
     assert "kubectl rollout undo" in deploy and "kubectl rollout status" in deploy
     assert "psi-monitor" in deploy
     assert any(s.get("run") == "make bench" for s in jobs["load-test"]["steps"])
+    behind = "\n".join(s.get("run", "") for s in jobs["template-update"]["steps"])
+    assert "copier check-update --quiet" in behind and "copier update --trust" in behind
 
 
 def test_the_audit_requirement_comes_from_the_answers_file(example: Path) -> None:
