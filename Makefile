@@ -41,7 +41,8 @@ lint: venv
 demo: venv
 	rm -rf $(DEMO)
 	$(PY) scripts/render.py $(EXAMPLE) $(DEMO)
-	cd $(DEMO) && $(MAKE) --no-print-directory data train test PYTHON=$(abspath $(PY))
+	# The demo reuses this .venv (it holds the service's locks) with the service's src/ on the path.
+	cd $(DEMO) && PYTHONPATH=src $(MAKE) --no-print-directory data train test PYTHON=$(abspath $(PY))
 	@echo "demo: $(DEMO) rendered, trained and tested; see $(DEMO)/README.md"
 
 clean:

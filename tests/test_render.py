@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from architect_k.audit import run_audit
 from architect_k.render import load_answers, render_example
 from tests.conftest import EXAMPLES_DIR
 
@@ -58,6 +59,11 @@ def test_every_example_renders_a_complete_repo(example: Path) -> None:
     package = answers["package_name"]
     assert f"src/{package}/schema.py" in files
     _parse_every_file(example)
+
+
+def test_every_example_audits_clean(example: Path) -> None:
+    findings = run_audit(example).findings
+    assert [finding.message for finding in findings] == []
 
 
 def test_the_same_answers_render_byte_identical_repos(
