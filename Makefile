@@ -38,10 +38,10 @@ lint: venv
 	$(PY) -m ruff check src tests hooks scripts bench
 	$(PY) -m mypy
 
+# The demo reuses this .venv (it holds the service's locks) with the service's src/ on the path.
 demo: venv
 	rm -rf $(DEMO)
 	$(PY) scripts/render.py $(EXAMPLE) $(DEMO)
-	# The demo reuses this .venv (it holds the service's locks) with the service's src/ on the path.
 	cd $(DEMO) && PYTHONPATH=src $(MAKE) --no-print-directory data train test PYTHON=$(abspath $(PY))
 	@echo "demo: $(DEMO) rendered, trained and tested; see $(DEMO)/README.md"
 
