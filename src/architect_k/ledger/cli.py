@@ -25,7 +25,12 @@ from architect_k.ledger.errors import (
 )
 from architect_k.ledger.match import rank
 from architect_k.ledger.reflect import LOCAL_LEDGER, REPORT_NAME, reflect
-from architect_k.ledger.schema import parse_timestamp
+from architect_k.ledger.schema import (
+    FIELD_ORDER,
+    OPTIONAL_FIELDS,
+    SEALED_FIELDS,
+    parse_timestamp,
+)
 
 PROG = "architect-k ledger"
 
@@ -166,18 +171,9 @@ def _match(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_MINT_OPTIONS = (
-    "scar_id",
-    "timestamp_utc",
-    "failure_taxonomy",
-    "failure_subtype",
-    "context_vector",
-    "severity",
-    "production_impact",
-    "immune_response",
-    "fipi_deflection_radius",
-    "debridement_ttl_days",
-    "linked_rule",
+#: What `mint` takes from options or a JSON file: every field but the computed and superseding.
+_MINT_OPTIONS = tuple(
+    name for name in FIELD_ORDER if name not in SEALED_FIELDS and name not in OPTIONAL_FIELDS
 )
 
 
