@@ -58,3 +58,18 @@ bench-serving: venv
 .PHONY: bench-render
 bench-render: venv
 	$(PY) bench/render/run.py
+
+# The rule engine vs checkov over the same Kubernetes/Dockerfile tree.
+.PHONY: bench-audit
+bench-audit: venv lint-tools
+	CHECKOV=.venv-lint/bin/checkov PYTHONPATH=src $(PY) bench/audit/run.py
+
+# Training throughput and the compliance hooks' per-epoch overhead vs a bare PyTorch loop.
+.PHONY: bench-training
+bench-training: venv
+	$(PY) bench/training/run.py
+
+# Our PSI vs Evidently's (which needs pandas < 3: its own virtualenv, see bench/psi/README.md).
+.PHONY: bench-psi
+bench-psi: venv
+	$(PY) bench/psi/run.py
