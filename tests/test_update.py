@@ -39,9 +39,11 @@ _migrations:
 """
 
 
-def _run(argv: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+def _run(
+    argv: list[str], cwd: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
-        **os.environ,
+        **(os.environ if env is None else env),
         "GIT_AUTHOR_NAME": "t",
         "GIT_AUTHOR_EMAIL": "t@example.com",
         "GIT_COMMITTER_NAME": "t",
@@ -291,3 +293,28 @@ def test_updating_a_dirty_tree_is_refused_and_changes_nothing(
     assert "Destination repository is dirty" in result.stderr + result.stdout
     after = {p: p.read_bytes() for p in service.rglob("*") if p.is_file() and ".git" not in p.parts}
     assert after == before
+
+
+@pytest.mark.slow
+def test_the_updated_service_passes_its_own_suite(template_repo: Path, tmp_path: Path) -> None:
+    service = _service(template_repo, tmp_path, "churn")
+    _user_edits(service)
+    _update(service, "v1.1.0")
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
+    suite = _run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--cov={answers['package_name']}",
+            f"--cov-fail-under={answers['coverage_gate']}",
+        ],
+        service,
+        check=False,
+        env={"PYTHONPATH": str(service / "src"), "PATH": str(Path(sys.executable).parent)},
+    )
+    assert suite.returncode == 0, suite.stdout[-4000:]
+    assert " failed" not in suite.stdout and " passed" in suite.stdout
