@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
 import py_compile
 import subprocess
@@ -95,6 +97,31 @@ def test_every_pin_in_the_locks_is_exact(example: Path) -> None:
     for requirement in project["project"]["dependencies"]:
         name, version = requirement.split("==")
         assert locked[name.lower().replace("_", "-")] == version, requirement
+
+
+def test_every_third_party_import_is_a_pinned_dependency(example: Path) -> None:
+    """What the service's code imports is declared in pyproject.toml, not just locked."""
+    answers = yaml.safe_load((example / ".copier-answers.yml").read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for path in (example / "src").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {answers["package_name"]}
+    providers = importlib.metadata.packages_distributions()
+    project = tomllib.loads((example / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {
+        requirement.split("==")[0].lower().replace("_", "-")
+        for requirement in project["project"]["dependencies"]
+    }
+    # A module may come from several distributions (mlflow from mlflow and mlflow-skinny).
+    undeclared = [
+        name for name in sorted(third_party)
+        if not {p.lower().replace("_", "-") for p in providers[name]} & declared
+    ]
+    assert undeclared == []
 
 
 def test_answers_render_as_inert_data(tmp_path: Path) -> None:
