@@ -203,6 +203,14 @@ def test_config_excludes(tmp_path: Path) -> None:
     assert not run_audit(tmp_path / "repo", rules=["R5"]).findings
 
 
+def test_a_virtualenv_under_any_name_is_not_audited(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "R5" / "violating" / "latest_tag", repo / "tools-env" / "lib")
+    assert run_audit(repo, rules=["R5"]).findings
+    (repo / "tools-env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    assert not run_audit(repo, rules=["R5"]).findings
+
+
 # -- R2 --fix --------------------------------------------------------------------------------
 def test_fix_redacts_kubernetes_env_and_python(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

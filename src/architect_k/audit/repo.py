@@ -3,7 +3,8 @@
 Every file is read at most once and parsed at most once per audit, whichever rules ask.
 
 Excluded by default: VCS and tool folders (``.git``, ``.venv``, ``venv``, ``node_modules``,
-``build``, ``dist``, ``__pycache__``, caches, ``*.egg-info``) and test fixture folders
+``build``, ``dist``, ``__pycache__``, caches, ``*.egg-info``), any virtualenv (a folder
+holding ``pyvenv.cfg``, whatever its name) and test fixture folders
 (``tests/**/fixtures``), which hold deliberate violations. A ``.architect-k.yaml`` at the root
 may add ``exclude:`` globs (matched against repo-relative POSIX paths with ``fnmatch``).
 """
@@ -126,6 +127,8 @@ class Repo:
             for d in dirnames:
                 if d in SKIP_DIRS or d.endswith(".egg-info"):
                     continue
+                if os.path.isfile(os.path.join(dirpath, d, "pyvenv.cfg")):
+                    continue  # a virtualenv under any name: installed code, not the repo's
                 if d == "fixtures" and any(p in TEST_DIRS for p in parts):
                     continue
                 if self.excludes and self.excluded(rel_dir + d):
