@@ -91,6 +91,11 @@ SPLIT_WORDS = (
     "LeaveP",
     "sample(",
 )
+#: Column statistics that, computed on the full data and written back into it (standardising by
+#: hand, `fillna(df.mean())`, clipping at a quantile), carry the test rows into training.
+FULL_DATA_STATISTICS = frozenset(
+    {"mean", "median", "std", "var", "quantile", "min", "max", "mode", "nunique"}
+)
 TARGET_WORDS = frozenset({"target", "label", "labels", "y", "outcome", "class", "churn"})
 
 
@@ -306,6 +311,13 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
                                 f"computed on the full data before the split at line "
                                 f"{split.line}",
                             )
+                    elif name in FULL_DATA_STATISTICS and _feeds_the_split(g, ev, full):
+                        yield Hit(
+                            rel,
+                            ev.line,
+                            f"`.{name}()` of the full data is written back into it before the "
+                            f"split at line {split.line}",
+                        )
                     else:
                         fitted = summaries.call_fits(g, ev)
                         if fitted & full:
@@ -319,3 +331,10 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
 
 def _reads_full(g: Graph, ev: Event, full: set[int]) -> bool:
     return bool(g.reads(ev.call) & full)
+
+
+def _feeds_the_split(g: Graph, ev: Event, full: set[int]) -> bool:
+    """A statistic read from the full data whose value flows into the data that is split."""
+    receiver = {ev.receiver} if ev.receiver is not None else set()
+    reads_full = bool((ev.inputs | receiver) & full) or _reads_full(g, ev, full)
+    return reads_full and ev.node in full
