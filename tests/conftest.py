@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,3 +28,28 @@ def example(request: pytest.FixtureRequest, rendered_examples: dict[str, Path]) 
     """One rendered example repository per test parameter."""
     path: Path = rendered_examples[request.param]
     return path
+
+
+def run_in_service(service: Path, *module_args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m MODULE ARGS` inside a generated service, with this venv and its src/."""
+    return subprocess.run(
+        [sys.executable, "-m", *module_args],
+        cwd=service,
+        env={"PYTHONPATH": str(service / "src"), "PATH": str(Path(sys.executable).parent)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def service_test_args(package: str, coverage_gate: int) -> tuple[str, ...]:
+    """The service's own test run, gated at its answered coverage (R1)."""
+    return (
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--cov={package}",
+        f"--cov-fail-under={coverage_gate}",
+    )

@@ -17,7 +17,7 @@ import yaml
 
 from architect_k.audit import run_audit
 from architect_k.render import load_answers, render_example
-from tests.conftest import EXAMPLES_DIR
+from tests.conftest import EXAMPLES_DIR, run_in_service, service_test_args
 
 HOSTILE = 'it\'s "quoted" {{ 7*7 }} {% raw %} $(touch PWNED) `id` a: b #c back\\slash'
 
@@ -118,7 +118,8 @@ def test_every_third_party_import_is_a_pinned_dependency(example: Path) -> None:
     }
     # A module may come from several distributions (mlflow from mlflow and mlflow-skinny).
     undeclared = [
-        name for name in sorted(third_party)
+        name
+        for name in sorted(third_party)
         if not {p.lower().replace("_", "-") for p in providers[name]} & declared
     ]
     assert undeclared == []
@@ -173,24 +174,12 @@ def test_column_order_survives_the_answers_file(example: Path) -> None:
 def test_generated_repo_passes_its_own_tests_lint_and_types(example: Path) -> None:
     """The generated suite, ruff and mypy --strict, with the coverage gate it was answered."""
     answers = yaml.safe_load((example / ".copier-answers.yml").read_text(encoding="utf-8"))
-    env = {"PYTHONPATH": str(example / "src"), "PATH": str(Path(sys.executable).parent)}
     for command in (
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "src", "tests"],
-        [sys.executable, "-m", "mypy", "--no-incremental"],
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--cov={answers['package_name']}",
-            f"--cov-fail-under={answers['coverage_threshold']}",
-        ],
+        ("ruff", "check", "--no-cache", "src", "tests"),
+        ("mypy", "--no-incremental"),
+        service_test_args(answers["package_name"], answers["coverage_threshold"]),
     ):
-        result = subprocess.run(
-            command, cwd=example, env=env, capture_output=True, text=True, timeout=900, check=False
-        )
+        result = run_in_service(example, *command)
         assert result.returncode == 0, (
-            f"{command[2]}:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
+            f"{command[0]}:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
         )

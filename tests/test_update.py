@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from architect_k import REPO_ROOT
-from tests.conftest import EXAMPLES_DIR
+from tests.conftest import EXAMPLES_DIR, run_in_service, service_test_args
 
 COPIER = str(Path(sys.executable).with_name("copier"))
 ARCHITECT_K = str(Path(sys.executable).with_name("architect-k"))
@@ -39,11 +39,9 @@ _migrations:
 """
 
 
-def _run(
-    argv: list[str], cwd: Path, check: bool = True, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def _run(argv: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {
-        **(os.environ if env is None else env),
+        **os.environ,
         "GIT_AUTHOR_NAME": "t",
         "GIT_AUTHOR_EMAIL": "t@example.com",
         "GIT_COMMITTER_NAME": "t",
@@ -301,20 +299,8 @@ def test_the_updated_service_passes_its_own_suite(template_repo: Path, tmp_path:
     _user_edits(service)
     _update(service, "v1.1.0")
     answers = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
-    suite = _run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--cov={answers['package_name']}",
-            f"--cov-fail-under={answers['coverage_gate']}",
-        ],
-        service,
-        check=False,
-        env={"PYTHONPATH": str(service / "src"), "PATH": str(Path(sys.executable).parent)},
+    suite = run_in_service(
+        service, *service_test_args(answers["package_name"], answers["coverage_gate"])
     )
     assert suite.returncode == 0, suite.stdout[-4000:]
     assert " failed" not in suite.stdout and " passed" in suite.stdout

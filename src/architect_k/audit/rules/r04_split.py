@@ -301,9 +301,7 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
                                 f"split at line {split.line}",
                             )
                     elif _groupby_target_stat(g, ev.call, target_cols):
-                        receiver = {ev.receiver} if ev.receiver is not None else set()
-                        reads_full = bool((ev.inputs | receiver) & full) or _reads_full(g, ev, full)
-                        if reads_full and ev.node in full:
+                        if _feeds_the_split(g, ev, full):
                             yield Hit(
                                 rel,
                                 ev.line,
