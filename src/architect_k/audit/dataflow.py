@@ -32,6 +32,10 @@ class Event:
     arg_nodes: list[set[int]] = field(default_factory=list)
     kw_nodes: dict[str, set[int]] = field(default_factory=dict)
 
+    def arguments(self, indexes: set[int]) -> set[int]:
+        """The data nodes passed at these positional indexes (those the call has)."""
+        return {n for i in indexes if i < len(self.arg_nodes) for n in self.arg_nodes[i]}
+
 
 @dataclass
 class Graph:

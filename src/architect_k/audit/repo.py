@@ -16,7 +16,7 @@ import fnmatch
 import io
 import os
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +212,17 @@ class Repo:
                 names[rel] = ".".join(parts)
             self._modnames = names
         return self._modnames
+
+    def source_modules(self, words: Iterable[str]) -> Iterator[tuple[str, PyModule]]:
+        """Parsed non-test Python modules whose text mentions any of `words` (a cheap filter)."""
+        wanted = tuple(words)
+        for rel in self.python:
+            text = self.text(rel) or ""
+            if is_test_path(rel) or not any(word in text for word in wanted):
+                continue
+            mod = self.module(rel)
+            if mod is not None:
+                yield rel, mod
 
     def module(self, rel: str) -> PyModule | None:
         """Parsed module (``None`` when it does not parse)."""

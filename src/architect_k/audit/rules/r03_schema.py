@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from architect_k.audit.dataflow import Event, Graph, build, scopes, tail
 from architect_k.audit.model import Hit, Rule
 from architect_k.audit.pyast import FuncNode, PyModule, dotted
-from architect_k.audit.repo import Repo, is_test_path
+from architect_k.audit.repo import Repo
 
 FIT_CALLS = frozenset({"fit", "fit_transform", "fit_predict", "partial_fit", "DataLoader"})
 BOOSTER_TRAIN = frozenset({"xgboost", "lightgbm", "catboost"})
@@ -177,23 +177,13 @@ class _Flow:
                         sub.params[n] for n in sub.ancestors(sev.inputs) if n in sub.params
                     } - validated_params
             self.fits[key] = indexes
-        out: set[int] = set()
-        for i in self.fits[key]:
-            if i < len(ev.arg_nodes):
-                out |= ev.arg_nodes[i]
-        return out
+        return ev.arguments(self.fits[key])
 
 
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     """One hit per fit/DataLoader (or fitting helper call) on unvalidated loaded data."""
     flow = _Flow(repo)
-    for rel in repo.python:
-        text = repo.text(rel) or ""
-        if is_test_path(rel) or not any(k in text for k in ("fit", "DataLoader", "train")):
-            continue
-        mod = repo.module(rel)
-        if mod is None:
-            continue
+    for rel, mod in repo.source_modules(("fit", "DataLoader", "train")):
         for scope in scopes(mod):
             g, _, _, bad = flow.analyse(mod, scope)
             for ev, roots in bad:

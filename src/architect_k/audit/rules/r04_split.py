@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from architect_k.audit.dataflow import Event, Graph, build, scopes, tail
 from architect_k.audit.model import Hit, Rule
 from architect_k.audit.pyast import FuncNode, PyModule
-from architect_k.audit.repo import Repo, is_test_path
+from architect_k.audit.repo import Repo
 
 FIT_METHODS = frozenset(
     {"fit", "fit_transform", "fit_resample", "fit_predict", "partial_fit", "fit_sample"}
@@ -261,23 +261,13 @@ class _Summaries:
         if hit is None or isinstance(hit[1], ast.ClassDef):
             return set()
         indexes = self.fits_params(hit[0], hit[1])
-        out: set[int] = set()
-        for i in indexes:
-            if i < len(ev.arg_nodes):
-                out |= ev.arg_nodes[i]
-        return out
+        return ev.arguments(indexes)
 
 
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     """Flag fits and target statistics on split ancestors that happen before the split."""
     summaries = _Summaries(repo)
-    for rel in repo.python:
-        text = repo.text(rel) or ""
-        if is_test_path(rel) or not any(k in text for k in SPLIT_WORDS):
-            continue
-        mod = repo.module(rel)
-        if mod is None:
-            continue
+    for rel, mod in repo.source_modules(SPLIT_WORDS):
         for scope in scopes(mod):
             g = build(mod, scope)
             splits = split_events(g)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from architect_k.audit.model import Hit, Rule
 from architect_k.audit.pyast import PyModule, int_value, last
 from architect_k.audit.reach import calls, context, trains, uses_torch
-from architect_k.audit.repo import Repo, is_test_path
+from architect_k.audit.repo import Repo
 
 _DEVICE = re.compile(r"^(?:cuda|gpu)(?::\d+)?$")
 TORCH_WORDS = ("torch", "lightning", "transformers", "accelerate", "cuda")
@@ -80,13 +80,7 @@ def profiles_memory(nodes: list[tuple[PyModule, ast.AST]]) -> bool:
 
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     """Each torch module that trains on CUDA needs a reachable memory profiling call."""
-    for rel in repo.python:
-        text = repo.text(rel) or ""
-        if is_test_path(rel) or not any(k in text for k in TORCH_WORDS):
-            continue
-        mod = repo.module(rel)
-        if mod is None:
-            continue
+    for rel, mod in repo.source_modules(TORCH_WORDS):
         own: list[tuple[PyModule, ast.AST]] = [(mod, mod.tree)]
         if not uses_torch(own) or not trains(own):
             continue
