@@ -28,14 +28,19 @@ from architect_k.interrogation.fields import (
     FIELDS_BY_NAME,
     KUBERNETES_VERSIONS,
     LOWER_IS_BETTER,
+    MAX_COLUMN_NAME,
+    MAX_DESCRIPTION,
+    MAX_INT_CLASSES,
+    MAX_PACKAGE_NAME,
+    MAX_PROJECT_NAME,
     METRICS_BY_TASK,
     MIN_COVERAGE,
     REQUIRED,
     TASK_TYPES,
 )
 
-_COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-_PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_COLUMN_NAME = re.compile(rf"^[A-Za-z_][A-Za-z0-9_]{{0,{MAX_COLUMN_NAME - 1}}}$")
+_PACKAGE_NAME = re.compile(rf"^[a-z][a-z0-9_]{{0,{MAX_PACKAGE_NAME - 1}}}$")
 _RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _REGISTRY = re.compile(
     r"^[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]{1,5})?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
@@ -99,7 +104,7 @@ def package_name_for(project_name: str) -> str:
     name = re.sub(r"[^a-z0-9]+", "_", project_name.lower()).strip("_")
     if name and name[0].isdigit():
         name = f"svc_{name}"
-    return name[:40].rstrip("_")
+    return name[:MAX_PACKAGE_NAME].rstrip("_")
 
 
 def slug_for(project_name: str) -> str:
@@ -134,7 +139,7 @@ def _check_column(name: str, spec: Any) -> list[str]:
     if not isinstance(name, str) or not _COLUMN_NAME.match(name) or keyword.iskeyword(name):
         return [
             f"{where}: names must be identifiers (letters, digits, underscores; not starting "
-            "with a digit, at most 64 characters, not a Python keyword)"
+            f"with a digit, at most {MAX_COLUMN_NAME} characters, not a Python keyword)"
         ]
     if not isinstance(spec, Mapping):
         return [f"{where}: give a mapping such as {{dtype: float}}, not {spec!r}"]
@@ -265,22 +270,26 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
 
     if given("project_name"):
         project_name = answers["project_name"]
-        if not isinstance(project_name, str) or "\n" in project_name or len(project_name) > 64:
-            bad("project_name", "must be one line of at most 64 characters")
+        if (
+            not isinstance(project_name, str)
+            or "\n" in project_name
+            or len(project_name) > MAX_PROJECT_NAME
+        ):
+            bad("project_name", f"must be one line of at most {MAX_PROJECT_NAME} characters")
         elif not package_name_for(project_name):
             bad("project_name", "needs at least one letter or digit to name the package")
     if given("project_description") and (
         not isinstance(answers["project_description"], str)
-        or len(answers["project_description"]) > 500
+        or len(answers["project_description"]) > MAX_DESCRIPTION
     ):
-        bad("project_description", "must be text of at most 500 characters")
+        bad("project_description", f"must be text of at most {MAX_DESCRIPTION} characters")
     if given("package_name"):
         package = answers["package_name"]
         if not isinstance(package, str) or not _PACKAGE_NAME.match(package):
             bad(
                 "package_name",
                 "must be lowercase letters, digits and underscores, starting "
-                "with a letter (at most 40 characters)",
+                f"with a letter (at most {MAX_PACKAGE_NAME} characters)",
             )
         elif (
             keyword.iskeyword(package)
@@ -329,9 +338,11 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
                 )
             elif task != "regression" and target_spec["dtype"] == "int":
                 low, high = target_spec.get("min"), target_spec.get("max")
-                classes = 2 if task == "binary_classification" else "2 to 100"
+                classes = 2 if task == "binary_classification" else f"2 to {MAX_INT_CLASSES}"
                 if not (_is_number(low) and _is_number(high)) or not (
-                    high - low == 1 if task == "binary_classification" else 1 <= high - low < 100
+                    high - low == 1
+                    if task == "binary_classification"
+                    else 1 <= high - low < MAX_INT_CLASSES
                 ):
                     bad(
                         "task_type",

@@ -38,6 +38,13 @@ DOMAINS_NEEDING_FAIRNESS = frozenset({"finance", "medical"})
 DISTRIBUTED = ("none", "ddp")
 DTYPES = ("int", "float", "bool", "category", "string", "datetime")
 MIN_COVERAGE = 90
+#: Length limits of the free-text answers and of identifiers derived from or given as answers.
+MAX_PROJECT_NAME = 64
+MAX_DESCRIPTION = 500
+MAX_PACKAGE_NAME = 40
+MAX_COLUMN_NAME = 64
+#: How many classes an int target of a multiclass classifier may name through min and max.
+MAX_INT_CLASSES = 100
 
 
 @dataclass(frozen=True)
