@@ -134,7 +134,8 @@ def native_documents(docs: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any
         if doc.get("kind") != "PyTorchJob":
             native.append(doc)
             continue
-        for error in jsonschema.Draft7Validator(crd_schema).iter_errors(doc):
+        validator = jsonschema.validators.validator_for(crd_schema)(crd_schema)
+        for error in validator.iter_errors(doc):
             errors.append(f"PyTorchJob {doc['metadata']['name']}: {error.message}")
         for role, replica in doc["spec"]["pytorchReplicaSpecs"].items():
             native.append(
@@ -148,14 +149,16 @@ def native_documents(docs: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any
     return native, errors
 
 
-def _attribute(lines: Iterable[str], owners: Mapping[str, str]) -> Problems:
-    """Each output line to the services whose path marker (a directory with a trailing slash)
-    it mentions."""
+def _attribute(lines: list[str], owners: Mapping[str, str], label: str) -> Problems:
+    """Each line of a failed run to the services whose directory (`owners`: name -> path with a
+    trailing separator) it mentions; all of them get the run's last lines if it names none."""
     found: Problems = {name: [] for name in owners}
     for line in lines:
         for name, marker in owners.items():
             if marker in line:
-                found[name].append(line)
+                found[name].append(f"{label}: {line}")
+    if lines and not any(found.values()):
+        return {name: [f"{label} failed: {lines[-5:]}"] for name in owners}
     return found
 
 
@@ -188,12 +191,8 @@ def validate_manifests(
         result = run([tool("kubernetes-validate"), "--strict", "--quiet", "-k", version, *files])
         if result.returncode == 0:
             continue
-        lines = (result.stdout + result.stderr).splitlines()
-        found = _attribute(lines, owners)
-        _merge(problems, found)
-        if not any(found.values()):
-            for name in names:
-                problems[name].append(f"kubernetes-validate {version} failed: {lines[-5:]}")
+        lines = (result.stdout + result.stderr).splitlines() or [f"exit {result.returncode}"]
+        _merge(problems, _attribute(lines, owners, f"kubernetes-validate {version}"))
     return problems
 
 
@@ -287,16 +286,14 @@ def _per_file(
     """Run `command` once over the same file of every service; attribute its failure lines."""
     owners = {name: f"{repo.resolve()}{os.sep}" for name, repo in repos.items()}
     files = [str(repo.resolve() / relative) for repo in repos.values()]
-    lines = command(files)
-    found = _attribute(lines, owners)
-    if lines and not any(found.values()):
-        return {name: [f"{label}: {lines[-5:]}"] for name in repos}
-    return {name: [f"{label}: {line}" for line in items] for name, items in found.items()}
+    return _attribute(command(files), owners, label)
 
 
 def _lines_when_failed(cmd: list[str]) -> list[str]:
     result = run(cmd)
-    return [] if result.returncode == 0 else (result.stdout + result.stderr).splitlines()
+    if result.returncode == 0:
+        return []
+    return (result.stdout + result.stderr).splitlines() or [f"exit {result.returncode}"]
 
 
 def hadolint(repos: Mapping[str, Path]) -> Problems:
@@ -307,18 +304,27 @@ def hadolint(repos: Mapping[str, Path]) -> Problems:
     )
 
 
-def _zizmor_findings(files: list[str]) -> list[str]:
-    result = run([tool("zizmor"), "--offline", "--format", "json", *files])
+def zizmor(repos: Mapping[str, Path]) -> Problems:
+    """zizmor (offline audits) over every service's workflow, in one run.
+
+    A workflow zizmor cannot read stops the whole run (--strict-collection; without it, zizmor
+    would skip the file with a warning and report it clean), so a failed collection is retried
+    one workflow at a time to learn which service it was.
+    """
+    owners = {name: f"{repo.resolve()}{os.sep}" for name, repo in repos.items()}
+    files = [str(repo.resolve() / WORKFLOW) for repo in repos.values()]
+    result = run([tool("zizmor"), "--offline", "--strict-collection", "--format", "json", *files])
     try:
         findings = json.loads(result.stdout)
     except json.JSONDecodeError:
-        return (result.stdout + result.stderr).splitlines() or [f"exit {result.returncode}"]
-    return [json.dumps(finding) for finding in findings]
-
-
-def zizmor(repos: Mapping[str, Path]) -> Problems:
-    """zizmor (offline audits) over every service's workflow, in one run."""
-    return _per_file(repos, WORKFLOW, _zizmor_findings, "zizmor")
+        if len(repos) > 1:
+            problems: Problems = {}
+            for name, repo in repos.items():
+                _merge(problems, zizmor({name: repo}))
+            return problems
+        lines = [line for line in result.stderr.splitlines() if "WARN" in line or "error" in line]
+        return {name: [f"zizmor could not audit it: {lines}"] for name in repos}
+    return _attribute([json.dumps(finding) for finding in findings], owners, "zizmor")
 
 
 def actionlint(repos: Mapping[str, Path]) -> Problems:

