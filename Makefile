@@ -32,7 +32,19 @@ test: venv lint-tools
 	$(PY) -m pytest
 
 lint-delivery: venv lint-tools
-	$(PY) -m pytest tests/test_delivery.py tests/test_delivery_kustomize.py
+	$(PY) -m pytest tests/test_delivery.py
+
+# Tier 1 of tests/test_answer_space.py on N fresh draws of a random seed (SEED=... replays one),
+# mypy --strict on every render; each failing answer set is printed and written to
+# build/fuzz-failures/ as an answers file (README: "Fuzzing the template").
+N ?= 100
+SEED ?=
+.PHONY: fuzz-template
+fuzz-template: venv lint-tools
+	@seed="$(SEED)"; seed="$${seed:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"; \
+	echo "fuzz-template: $(N) draws of seed $$seed (SEED=$$seed replays them)"; \
+	ARCHITECT_K_FUZZ_DRAWS=$(N) ARCHITECT_K_FUZZ_SEED=$$seed ARCHITECT_K_FUZZ_MYPY=all \
+	  $(PY) -m pytest tests/test_answer_space.py -m "not slow" -p no:cacheprovider
 
 lint: venv
 	$(PY) -m ruff check src tests hooks scripts bench

@@ -122,20 +122,83 @@ def help_for(name: str) -> str:
     return f"{name}: {FIELDS_BY_NAME[name].why}"
 
 
-def to_python(value: Any) -> str:
+#: The generated code's line length (its pyproject.toml sets ruff's to the same).
+LINE_LENGTH = 100
+#: Escapes Python and TOML basic strings share; every other character outside printable ASCII
+#: is written as its code point.
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    if 0x20 <= code < 0x7F:
+        return char
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _quoted(text: str) -> str:
+    """`text` as a double-quoted ASCII literal that Python and TOML both read back unchanged.
+
+    Not JSON's escaping: JSON writes a character beyond U+FFFF as a surrogate pair, which Python
+    reads as two lone surrogates (a different string, unencodable as UTF-8) and TOML refuses.
+    """
+    return '"' + "".join(_escaped(char) for char in text) + '"'
+
+
+def _pieces(text: str, width: int) -> list[str]:
+    """`text` as quoted literals of at most `width` characters each, split after a space when
+    one is near the end, never inside an escape."""
+    pieces: list[str] = []
+    current = ""
+    for char in text:
+        escaped = _escaped(char)
+        if current and len(current) + len(escaped) + 2 > width:
+            cut = current.rfind(" ", max(0, len(current) - 20)) + 1
+            if cut <= 0:
+                cut = len(current)
+            pieces.append(f'"{current[:cut]}"')
+            current = current[cut:]
+        current += escaped
+    return [*pieces, f'"{current}"']
+
+
+def to_python(value: Any, at: int | None = None, indent: int = 0) -> str:
     """A Python literal for `value`: answers render as inert data, never as code.
 
-    Strings use JSON's escaping, which Python reads identically, so they come out in the double
-    quotes a formatter would choose; non-ASCII characters are escaped.
+    Strings come out in the double quotes a formatter would choose, non-ASCII escaped. With
+    `at` (the column the literal starts at) a literal that would run past LINE_LENGTH is
+    wrapped the way a formatter would: in parentheses, a string as implicitly concatenated
+    pieces and a tuple one item per line, indented from `indent` (the statement's indent).
     """
+    inline = _inline(value)
+    if at is None or at + len(inline) + 1 <= LINE_LENGTH:
+        return inline
+    inner = " " * (indent + 4)
     if isinstance(value, str):
-        return json.dumps(value)
+        lines = _pieces(value, LINE_LENGTH - len(inner))
+    elif isinstance(value, list | tuple):
+        lines = [f"{to_python(item, len(inner), len(inner))}," for item in value]
+    else:
+        return inline
+    return "(\n" + "".join(f"{inner}{line}\n" for line in lines) + " " * indent + ")"
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, str):
+        return _quoted(value)
     if isinstance(value, bool | int | float) or value is None:
         return repr(value)
     if isinstance(value, list | tuple):
-        items = ", ".join(to_python(item) for item in value)
+        items = ", ".join(_inline(item) for item in value)
         return f"({items},)" if len(value) == 1 else f"({items})"
     raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
+def to_toml(value: str) -> str:
+    """A TOML basic string for `value`, ASCII-escaped."""
+    return _quoted(value)
 
 
 def to_json(value: Any) -> str:
@@ -162,6 +225,7 @@ class ArchitectK(Extension):
         environment.globals.update(functions)
         environment.filters["py"] = to_python
         environment.filters["json"] = to_json
+        environment.filters["toml"] = to_toml
 
 
 class DerivedContext(ContextHook):
