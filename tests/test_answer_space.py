@@ -47,7 +47,7 @@ from architect_k.interrogation.fields import (
     MAX_PROJECT_NAME,
     METRICS_BY_TASK,
 )
-from architect_k.render import load_answers, render_example
+from architect_k.render import load_answers, render_answers, snapshot_template
 from tests.answer_space import (
     Answers,
     answers_file,
@@ -79,12 +79,14 @@ class Case:
     render_error: str | None = None
 
 
-def _render(name: str, answers: Answers, why: str, root: Path) -> Case:
+def _render(name: str, answers: Answers, why: str, root: Path, template: Path) -> Case:
     path = root / "answers" / f"{name}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(answers_file(answers, why), encoding="utf-8")
     try:
-        return Case(name, answers, path, render_example(path, root / name))
+        # The post-render audit runs in test_the_post_render_audit_is_clean, warnings included.
+        return Case(name, answers, path, render_answers(answers, root / name, template=template,
+                                                        tasks=False))
     # Whatever copier raises (a refusal, a Jinja error, a failed post-render audit) is a finding.
     except Exception as error:
         return Case(name, answers, path, None, f"{type(error).__name__}: {error}")
@@ -100,7 +102,7 @@ def fail_for(cases: Mapping[str, Case], problems: Mapping[str, list[str]], what:
     for name, items in sorted(failing.items()):
         case = cases[name]
         why = f"{what} failed (seed {SEED}, {name}):\n" + "\n".join(
-            item[:300] for item in items[:10]
+            item[:300] for item in items[:40]
         )
         target = FAILURES / f"{SEED}-{name}.yml"
         target.write_text(answers_file(case.answers, why), encoding="utf-8")
@@ -117,12 +119,13 @@ def fail_for(cases: Mapping[str, Case], problems: Mapping[str, list[str]], what:
 def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
     """Every regression fixture and every draw of this run's seed, rendered in-process."""
     root = tmp_path_factory.mktemp("answer_space")
+    template = snapshot_template(tmp_path_factory.mktemp("template"))
     rendered = [
-        _render(f"fixture-{path.stem}", load_answers(path), f"fixture {path.name}", root)
+        _render(f"fixture-{path.stem}", load_answers(path), f"fixture {path.name}", root, template)
         for path in sorted(FIXTURES.glob("*.yml"))
     ]
     rendered += [
-        _render(f"draw-{i:03d}", answers, f"draw {i} of seed {SEED}", root)
+        _render(f"draw-{i:03d}", answers, f"draw {i} of seed {SEED}", root, template)
         for i, answers in enumerate(draws(valid_answer_sets(), DRAWS, SEED))
     ]
     return {case.name: case for case in rendered}
@@ -340,8 +343,11 @@ def trained_service(
 ) -> Iterator[tuple[Case, subprocess.CompletedProcess[str]]]:
     """A tier-2 answer set rendered, with its sample data generated and `train` run on it."""
     name = request.param
-    (answers,) = draws(TIER2[name], 1, SEED)
-    case = _render(name, answers, f"tier 2 {name} (seed {SEED})", tmp_path_factory.mktemp(name))
+    # The first draw of a strategy is its simplest; a later one is a service of some size.
+    answers = draws(TIER2[name], 4, SEED)[-1]
+    case = _render(
+        name, answers, f"tier 2 {name} (seed {SEED})", tmp_path_factory.mktemp(name), REPO_ROOT
+    )
     if case.repo is None:
         fail_for({name: case}, {name: [str(case.render_error)]}, "render")
     assert case.repo is not None

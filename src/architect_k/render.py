@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -46,17 +47,52 @@ def _ours(module_name: str) -> bool:
 
 def render_example(answers_file: Path, destination: Path, **overrides: Any) -> Path:
     """Render `answers_file` (plus `overrides`) into `destination`, as `copier copy` would."""
+    return render_answers({**load_answers(answers_file), **overrides}, destination)
+
+
+#: What copier needs of this checkout to render: the questions, the template, the hooks and
+#: the package and ledger they import.
+TEMPLATE_PARTS = ("copier.yml", "template", "hooks", "src", "scar_ledger")
+
+
+def snapshot_template(destination: Path) -> Path:
+    """Copy the template's parts of this working tree into `destination`, outside git.
+
+    Copier renders a directory that is not a git repository in place; a dirty checkout it
+    first clones and commits, once per render. Many renders of the same tree (the answer-space
+    tests) render from one snapshot instead.
+    """
+    skip = shutil.ignore_patterns("__pycache__")
+    for part in TEMPLATE_PARTS:
+        source = REPO_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, destination / part, ignore=skip)
+        else:
+            shutil.copy2(source, destination / part)
+    return destination
+
+
+def render_answers(
+    answers: Mapping[str, Any],
+    destination: Path,
+    *,
+    template: Path = REPO_ROOT,
+    tasks: bool = True,
+) -> Path:
+    """Render `answers` from `template` (this checkout's HEAD plus its uncommitted changes, or
+    a snapshot) into `destination`; without `tasks`, the post-render audit is left to the
+    caller."""
     from copier import run_copy
 
-    data = {**load_answers(answers_file), **overrides}
     with _own_architect_k():
         run_copy(
-            str(REPO_ROOT),
+            str(template),
             str(destination),
-            data=data,
+            data=dict(answers),
             defaults=True,
             unsafe=True,
-            vcs_ref="HEAD",
+            vcs_ref="HEAD" if (template / ".git").exists() else None,
             quiet=True,
+            skip_tasks=not tasks,
         )
     return destination
