@@ -22,7 +22,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from delivery_lint import (
+
+from architect_k import REPO_ROOT
+from architect_k.audit.k8s import split_image
+from tests.delivery_lint import (
     Problems,
     build_all,
     lint_delivery,
@@ -31,9 +34,6 @@ from delivery_lint import (
     tool,
     validate_manifests,
 )
-
-from architect_k import REPO_ROOT
-from architect_k.audit.k8s import split_image
 
 SCHEMAS = REPO_ROOT / "schemas"
 ZERO_DIGEST = "sha256:" + "0" * 64
