@@ -61,7 +61,7 @@ def _log_uncaught_thread_exception(args: threading.ExceptHookArgs) -> None:
     logging.getLogger("threading").error(
         "uncaught exception in a thread",
         exc_info=(args.exc_type, args.exc_value, args.exc_traceback),  # type: ignore[arg-type]
-        extra={"thread": args.thread.name if args.thread else None},
+        extra={"thread_name": args.thread.name if args.thread else None},
     )
 
 
