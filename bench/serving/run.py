@@ -1,4 +1,4 @@
-"""Benchmark: the rendered inference service vs `mlflow models serve`, same model, same run.
+"""Benchmark: the rendered service vs a bare ASGI handler and `mlflow models serve`, one model.
 
     PYTHONPATH=src python bench/serving/run.py [--duration 10] [--keep DIR]
 
@@ -7,11 +7,16 @@ saves the exported bundle as an MLflow pyfunc (bench/serving/mlflow_model.py), t
 127.0.0.1 starts each server in turn (one worker each, MLflow's default), measures its cold
 start (process start -> our /ready 200, MLflow's /health 200) and drives it at concurrency 8
 and 32 with the same load generator: wrk when it is on PATH, else the rendered repo's own
-scripts/loadtest.py. Both get single-record requests; ours with a valid bearer token.
+scripts/loadtest.py. All get single-record requests; ours with a valid bearer token.
 
-Targets (ratios in the same run): at concurrency 32 our throughput >= 3x MLflow's and our p99
-<= 1/3 of MLflow's; our cold start <= 1/2 of MLflow's; at concurrency 8 our p50 < 12 ms and
-p99 < 45 ms. The last line printed is one JSON object (concurrency 32 figures).
+The third contestant, bench/serving/bare_asgi.py, serves the same model through the same
+Predictor under the same uvicorn, with no auth, validation, metrics, log or transport limits:
+ours / bare is what all of those cost.
+
+Targets (ratios in the same run): at concurrency 32 our throughput >= 0.8x the bare handler's
+and >= 8x MLflow's, our p99 <= 1/3 of MLflow's; our cold start <= 1/2 of MLflow's; at
+concurrency 8 our p50 < 12 ms and p99 < 45 ms. The last line printed is one JSON object
+(concurrency 32 figures).
 """
 
 from __future__ import annotations
@@ -305,6 +310,38 @@ def main() -> int:
         )
 
         port = free_port()
+        bare = measure(
+            "bare",
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "bare_asgi:app",
+                "--app-dir",
+                str(Path(__file__).parent),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            {**env, "MODEL_DIR": str(bundle)},
+            f"http://127.0.0.1:{port}/ready",
+            f"http://127.0.0.1:{port}/v1/predict",
+            json.dumps(record).encode(),
+            {},
+            args,
+            workdir,
+            python,
+        )
+
+        port = free_port()
         # `mlflow models serve` execs `uvicorn` by name: the virtualenv's bin must be on PATH.
         mlflow_env = {**env, "PATH": f"{Path(python).parent}{os.pathsep}{env.get('PATH', '')}"}
         mlflow_bin = str(Path(python).with_name("mlflow"))
@@ -338,15 +375,22 @@ def main() -> int:
 
     o8, o32, m32 = ours[8], ours[32], mlflow[32]
     checks = {
-        "c=32 throughput >= 3x mlflow": o32["rps"] >= 3 * m32["rps"],
+        "c=32 throughput >= 0.8x bare": o32["rps"] >= 0.8 * bare[32]["rps"],
+        "c=32 throughput >= 8x mlflow": o32["rps"] >= 8 * m32["rps"],
         "c=32 p99 <= 1/3 mlflow": o32["p99_ms"] <= m32["p99_ms"] / 3,
         "cold start <= 1/2 mlflow": o32["cold_start_s"] <= m32["cold_start_s"] / 2,
         "c=8 p50 < 12 ms": o8["p50_ms"] < 12,
         "c=8 p99 < 45 ms": o8["p99_ms"] < 45,
         "0 errors": o8["errors"] == o32["errors"] == 0,
     }
+    for concurrency in (8, 32):
+        print(
+            f"ours / bare at c={concurrency}: throughput "
+            f"{ours[concurrency]['rps'] / bare[concurrency]['rps']:.2f}x, "
+            f"p99 {ours[concurrency]['p99_ms'] / bare[concurrency]['p99_ms']:.2f}x"
+        )
     print(
-        f"ratios at c=32: throughput {o32['rps'] / m32['rps']:.2f}x, "
+        f"ours / mlflow at c=32: throughput {o32['rps'] / m32['rps']:.2f}x, "
         f"p99 {o32['p99_ms'] / m32['p99_ms']:.3f}x, "
         f"cold start {o32['cold_start_s'] / m32['cold_start_s']:.2f}x"
     )
@@ -357,6 +401,7 @@ def main() -> int:
             {
                 "concurrency": 32,
                 "ours": {k: o32[k] for k in KEYS},
+                "bare": {k: bare[32][k] for k in KEYS},
                 "mlflow": {k: m32[k] for k in KEYS},
             }
         )

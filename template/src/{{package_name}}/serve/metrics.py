@@ -54,7 +54,8 @@ REQUESTS: Final = Counter(
 )
 ERRORS: Final = Counter(
     "inference_errors",
-    "Prediction requests that failed, by kind (auth, validation, too_large, unavailable, server).",
+    "Prediction requests that failed, by kind "
+    "(auth, media_type, validation, too_large, unavailable, server).",
     ["kind"],
     registry=REGISTRY,
 )
@@ -77,7 +78,21 @@ MODEL_INFO: Final = Gauge(
 )
 PREDICTION_LOG_DROPPED: Final = Counter(
     "prediction_log_dropped_rows",
-    "Rows not written to the prediction log because its queue was full.",
+    "Rows not written to the prediction log, by reason (queue_full, unencodable, write_failed).",
+    ["reason"],
+    registry=REGISTRY,
+)
+PREDICTION_LOG_WRITER_UP: Final = Gauge(
+    "prediction_log_writer_up",
+    "1 while every worker's prediction-log writer runs; 0 means drift monitoring is blind.",
+    multiprocess_mode="livemin",
+    registry=REGISTRY,
+)
+CONNECTIONS_REFUSED: Final = Counter(
+    "http_connections_refused",
+    "Connections closed by the transport limits, by reason "
+    "(connection_limit, header_too_large, header_timeout).",
+    ["reason"],
     registry=REGISTRY,
 )
 PREDICTION_LOG_WRITTEN: Final = Counter(

@@ -2,14 +2,17 @@
 
 Nothing on the request path logs: no access log, no bodies, no feature values. Only lifecycle
 events (model loaded, shutdown) and failures are written, so protected attributes never reach
-a log line.
+a log line. Uncaught exceptions, in any thread, go through the same formatter.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.config
+import sys
+import threading
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any, Final
 
 import orjson
@@ -54,6 +57,28 @@ def logging_config(level: str = "info") -> dict[str, Any]:
     }
 
 
+def _log_uncaught_thread_exception(args: threading.ExceptHookArgs) -> None:
+    logging.getLogger("threading").error(
+        "uncaught exception in a thread",
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),  # type: ignore[arg-type]
+        extra={"thread_name": args.thread.name if args.thread else None},
+    )
+
+
+def _log_uncaught_exception(
+    kind: type[BaseException], value: BaseException, traceback: TracebackType | None
+) -> None:
+    logging.getLogger("uncaught").critical("uncaught exception", exc_info=(kind, value, traceback))
+
+
 def configure(level: str = "info") -> None:
-    """Install the JSON logging configuration in this process."""
+    """Install the JSON logging configuration in this process, uncaught exceptions included
+    (Python's default hooks would print bare tracebacks that log pipelines cannot parse)."""
     logging.config.dictConfig(logging_config(level))
+    install_exception_hooks()
+
+
+def install_exception_hooks() -> None:
+    """Route uncaught exceptions, in any thread, through logging (each worker calls it too)."""
+    sys.excepthook = _log_uncaught_exception
+    threading.excepthook = _log_uncaught_thread_exception
