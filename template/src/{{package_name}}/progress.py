@@ -8,6 +8,7 @@ pipeline can parse.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sys
 import time
@@ -49,6 +50,18 @@ class EpochProgress:
         self.interactive = self.stream.isatty()
         self._seconds = 0.0
         self._drawn = False
+        self._handlers: list[logging.Handler] = []
+        if self.interactive:
+            # A log record (early stopping, GPU memory) must not be glued to the bar's line.
+            self._handlers = list(logging.getLogger().handlers)
+            for handler in self._handlers:
+                handler.addFilter(self._end_line)
+
+    def _end_line(self, record: logging.LogRecord) -> bool:
+        if self._drawn:
+            self.stream.write("\n")
+            self._drawn = False
+        return True
 
     def update(self, epoch: int, record: Mapping[str, float]) -> None:
         """Show one finished epoch; `record` holds its losses, metric and `epoch_seconds`."""
@@ -85,6 +98,9 @@ class EpochProgress:
 
     def close(self) -> None:
         """End the terminal line so what follows starts on its own."""
+        for handler in self._handlers:
+            handler.removeFilter(self._end_line)
+        self._handlers = []
         if self._drawn:
             self.stream.write("\n")
             self.stream.flush()
