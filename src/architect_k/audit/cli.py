@@ -6,6 +6,7 @@ Exit codes: 0 nothing blocking, 1 at least one blocking finding, 2 usage error o
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from architect_k.audit.atomic import write_atomic
 from architect_k.audit.engine import UsageError, run_audit
 from architect_k.audit.registry import RegistryError
 from architect_k.audit.repo import RepoError
-from architect_k.audit.report import RENDERERS
+from architect_k.audit.report import RENDERERS, to_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _colour_terminal() -> bool:
+    """Colour only for a person at a terminal; NO_COLOR (no-color.org) turns it off."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def main(argv: Sequence[str]) -> int:
     """Run the audit command line; returns the exit code."""
     parser = build_parser()
@@ -73,7 +79,10 @@ def main(argv: Sequence[str]) -> int:
         return 2
     except SystemExit as exc:  # argparse --help
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
-    rendered = RENDERERS[args.format](result)
+    if args.format == "text" and not args.output and _colour_terminal():
+        rendered = to_text(result, colour=True)
+    else:
+        rendered = RENDERERS[args.format](result)
     if args.output:
         try:
             write_atomic(Path(args.output), rendered)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from typing import Any
 
-from architect_k import __version__
-from architect_k.audit.model import AuditResult, Finding
+from architect_k import SCAR_LEDGER_DIR, __version__
+from architect_k.audit.model import AuditResult, Finding, Rule
+from architect_k.ledger.chain import Scar, current, load
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/architect-k/architect-k"
+
+# ANSI SGR codes for the text report on a terminal.
+_RED, _YELLOW, _GREEN, _BOLD, _DIM, _RESET = (
+    "\033[31m", "\033[33m", "\033[32m", "\033[1m", "\033[2m", "\033[0m"
+)
 
 
 def to_json(result: AuditResult) -> str:
@@ -26,8 +33,16 @@ def to_json(result: AuditResult) -> str:
     return json.dumps(payload, indent=2) + "\n"
 
 
-def to_text(result: AuditResult) -> str:
-    """Grouped by rule: verdicts with locations, then the remediation and the scar behind it."""
+def to_text(result: AuditResult, *, colour: bool = False) -> str:
+    """Grouped by rule: verdicts with locations, then the remediation and the scar behind it.
+
+    With `colour`, ANSI colour marks blocking rules red, warnings yellow and the verdict line;
+    the CLI asks for it only when stdout is a terminal, so piped output stays plain.
+    """
+
+    def paint(text: str, *codes: str) -> str:
+        return "".join(codes) + text + _RESET if colour else text
+
     lines: list[str] = []
     by_rule: dict[str, list[Finding]] = {}
     for f in result.findings:
@@ -37,11 +52,12 @@ def to_text(result: AuditResult) -> str:
         if not group:
             continue
         lines.append(
-            f"{rule.id} {rule.action} [{rule.severity}] {rule.title} "
-            f"-- {rule.evidence}: {rule.origin_summary}"
+            paint(f"{rule.id} {rule.action} [{rule.severity}]", _BOLD,
+                  _RED if rule.blocking else _YELLOW)
+            + f" {rule.title} " + paint(f"-- {rule.evidence}: {rule.origin_summary}", _DIM)
         )
         for f in group:
-            lines.append(f"  {f.path}:{f.line}: {f.verdict}")
+            lines.append(f"  {paint(f'{f.path}:{f.line}', _BOLD)}: {f.verdict}")
         lines.append(f"  fix: {rule.remediation}")
         lines.append("")
     for fx in result.fixes:
@@ -49,7 +65,7 @@ def to_text(result: AuditResult) -> str:
     if result.fixes:
         lines.append("")
     s = result.summary()
-    verdict = "PASS" if s["passed"] else "FAIL"
+    verdict = paint("PASS", _BOLD, _GREEN) if s["passed"] else paint("FAIL", _BOLD, _RED)
     lines.append(
         f"{verdict}: {s['blocking']} blocking, {s['warnings']} warning(s), "
         f"{s['suppressed']} suppressed by exception tags; {s['files_scanned']} files, "
@@ -60,6 +76,47 @@ def to_text(result: AuditResult) -> str:
 
 def _camel(title: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in title.replace("-", " ").split() if w.isalnum())
+
+
+@cache
+def _scars() -> dict[str, Scar]:
+    """The live entries of the Scar Ledger, by id (the file rules.yaml's scars refer to)."""
+    return current(load(SCAR_LEDGER_DIR / "scars.jsonl"))
+
+
+def rule_help(rule: Rule) -> dict[str, str]:
+    """SARIF `help` for a rule: the fix, then the failure behind it as the Scar Ledger records it.
+
+    GitHub code scanning shows the markdown beside each alert, so a reviewer reads why the rule
+    exists (the incident and its impact) next to what to change.
+    """
+    exception = f"Exception: {rule.exception_description}"
+    if rule.exception_tag:
+        exception = f"Exception (`{rule.exception_tag}`): {rule.exception_description}"
+    scar = _scars().get(rule.scar) if rule.scar else None
+    if scar is None:
+        why = f"Motivated by the {rule.evidence}: {rule.origin_summary}"
+        why_md = f"**Why:** {why}"
+    else:
+        why = (
+            f"Motivated by scar {scar.scar_id} ({scar.severity}, {scar.timestamp_utc[:10]}): "
+            f"{rule.origin_summary} Failure: {scar.failure_taxonomy} / {scar.failure_subtype}; "
+            f"impact: {scar.production_impact}. Immune response: {scar.immune_response}"
+        )
+        why_md = "\n".join(
+            [
+                f"**Why: scar {scar.scar_id}** ({scar.severity}, recorded "
+                f"{scar.timestamp_utc[:10]}). {rule.origin_summary}",
+                "",
+                f"- failure: `{scar.failure_taxonomy}` / `{scar.failure_subtype}`",
+                f"- production impact: `{scar.production_impact}`",
+                f"- immune response: {scar.immune_response}",
+            ]
+        )
+    return {
+        "text": f"{rule.remediation} {why} {exception}",
+        "markdown": f"**Fix:** {rule.remediation}\n\n{why_md}\n\n{exception}",
+    }
 
 
 def to_sarif(result: AuditResult) -> str:
@@ -85,10 +142,7 @@ def to_sarif(result: AuditResult) -> str:
                 "name": _camel(rule.title) or rule.id,
                 "shortDescription": {"text": rule.title},
                 "fullDescription": {"text": f"{rule.trigger} Condition: {rule.condition}."},
-                "help": {
-                    "text": f"{rule.remediation} Motivated by {rule.evidence}: "
-                    f"{rule.origin_summary} Exception: {rule.exception_description}",
-                },
+                "help": rule_help(rule),
                 "defaultConfiguration": {"level": level},
                 "properties": props,
             }
