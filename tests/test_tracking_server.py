@@ -198,7 +198,7 @@ def test_training_registers_on_the_server_and_the_gate_refuses_a_weak_model(
     client = MlflowClient(tracking_server.uri)
 
     (version,) = client.search_model_versions(f"name='{MODEL_NAME}'")
-    assert version.version == "1"
+    assert version.version == "1" and version.run_id is not None
     run = client.get_run(version.run_id)
     assert run.info.status == "FINISHED"
     assert run.data.tags["gate"] == "passed"
