@@ -19,10 +19,12 @@ from __future__ import annotations
 import ast
 import fnmatch
 import io
+import json
 import os
 import re
 import tokenize
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -399,6 +401,66 @@ class Repo:
                     ):
                         return True
         return False
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One notebook cell: its 1-based number, type, and ``(line in the .ipynb, text)`` lines."""
+
+    number: int
+    kind: str
+    lines: list[tuple[int, str]]
+
+    @property
+    def python(self) -> str | None:
+        """The cell as Python source (IPython ``%``/``!`` lines blanked), or None when it is
+        not Python: markdown, a ``%%`` cell magic, or a syntax error."""
+        if self.kind != "code" or any(t.lstrip().startswith("%%") for _, t in self.lines[:1]):
+            return None
+        source = "\n".join("" if t.lstrip().startswith(("%", "!")) else t for _, t in self.lines)
+        try:
+            ast.parse(source)
+        except (SyntaxError, ValueError):
+            return None
+        return source
+
+
+def notebook_cells(repo: Repo, rel: str) -> list[Cell]:
+    """The cells of a notebook with the file line of each source line, so a finding points at
+    the line an editor shows; empty when the notebook is not valid JSON."""
+    text = repo.text(rel)
+    if text is None:
+        return []
+    try:
+        kinds = [str(c.get("cell_type", "")) for c in json.loads(text).get("cells", [])]
+    except (ValueError, AttributeError):
+        return []
+    blocks: list[list[tuple[int, str]]] = []
+    in_source = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if stripped.startswith('"source":'):
+            blocks.append([])
+            rest = stripped[len('"source":') :].strip()
+            in_source = not rest.startswith('"')
+            if in_source:
+                continue
+            stripped = rest  # a one-string source on the same line
+        elif in_source and stripped.startswith("]"):
+            in_source = False
+            continue
+        elif not in_source:
+            continue
+        try:
+            value = json.loads(stripped.rstrip(","))
+        except ValueError:
+            continue
+        if isinstance(value, str):
+            blocks[-1].extend((number, line) for line in value.splitlines() or [""])
+    if len(blocks) != len(kinds):
+        return []  # not the one-line-per-string layout Jupyter writes; reported by the caller
+    pairs = zip(kinds, blocks, strict=True)
+    return [Cell(i, kind, block) for i, (kind, block) in enumerate(pairs, start=1)]
 
 
 def _base(rel: str) -> str:
