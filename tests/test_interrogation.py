@@ -190,7 +190,7 @@ def test_finance_and_medical_need_protected_attributes(churn: dict[str, Any]) ->
 
 # Assembled at run time so that this file itself holds no credential-shaped literal (R2).
 FAKE_CREDENTIALS = [
-    "AKIA" + "IOSFODNN7EXAMPLE",
+    "AKIA" + "Q3ZB7RW4MNX2KD6T",
     "pass" + "word=hunter2hunter2",
     "registry.example.com/ml?token=" + "ghp_" + "a" * 40,
     "-----BEGIN RSA " + "PRIVATE KEY-----",

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from architect_k.audit.model import AuditResult, Finding, Rule, Suppressed
+from architect_k.audit.model import AuditResult, Finding, Rule, Skipped, Suppressed
 from architect_k.audit.registry import load_rules
 from architect_k.audit.repo import Repo, RepoError
 
@@ -87,4 +87,5 @@ def run_audit(
         suppressed=suppressed,
         files_scanned=len(repo.files),
         duration_s=time.perf_counter() - start,
+        skipped=[Skipped(p, kind, why) for p, (kind, why) in sorted(repo.skipped.items())],
     )

@@ -17,7 +17,8 @@ import yaml
 from architect_k.audit.atomic import write_atomic
 from architect_k.audit.engine import open_repo
 from architect_k.audit.model import Fix
-from architect_k.audit.rules.r02_credentials import Credential, find_credentials, name_words
+from architect_k.audit.rules.r02_credentials import Credential, find_credentials
+from architect_k.credentials import name_words
 
 
 def env_var_name(name: str) -> str:

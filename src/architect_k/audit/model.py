@@ -88,6 +88,20 @@ class Suppressed:
     tag: str
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or folder, ending in ``/``) the audit did not read in full, and why."""
+
+    path: str
+    kind: str  # the short reason the text report groups by
+    detail: str
+
+    @property
+    def reason(self) -> str:
+        """Kind and detail in one phrase."""
+        return f"{self.kind}: {self.detail}"
+
+
 @dataclass
 class Fix:
     """One change made by ``--fix``."""
@@ -108,6 +122,7 @@ class AuditResult:
     files_scanned: int
     duration_s: float
     fixes: list[Fix] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def blocking(self) -> list[Finding]:
@@ -130,6 +145,7 @@ class AuditResult:
             "blocking": len(self.blocking),
             "warnings": len(self.findings) - len(self.blocking),
             "suppressed": len(self.suppressed),
+            "skipped": len(self.skipped),
             "by_rule": by_rule,
             "passed": self.exit_code == 0,
             "duration_s": round(self.duration_s, 3),

@@ -7,6 +7,11 @@ Excluded by default: VCS and tool folders (``.git``, ``.venv``, ``venv``, ``node
 holding ``pyvenv.cfg``, whatever its name) and test fixture folders
 (``tests/**/fixtures``), which hold deliberate violations. A ``.architect-k.yaml`` at the root
 may add ``exclude:`` globs (matched against repo-relative POSIX paths with ``fnmatch``).
+
+Also excluded by default, and reported: vendored release archives (a folder named as a version,
+``v0.16.0`` or ``0.2.1-rc1``, beside another such folder: generated copies of old releases that
+nobody edits). Every file the audit does not read in full is recorded in :attr:`Repo.skipped`
+with the reason, and the reports list them: nothing is left out silently.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ from __future__ import annotations
 import ast
 import fnmatch
 import io
+import json
 import os
+import re
 import tokenize
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +60,9 @@ SKIP_DIRS = frozenset(
 TEST_DIRS = frozenset({"tests", "test", "testing"})
 CONFIG_FILE = ".architect-k.yaml"
 MAX_BYTES = 2_000_000  # larger files are data or vendored artefacts, not code under review
+_RELEASE_DIR = re.compile(r"v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.]+)?")
+# Text the rules would read; failing to decode one of these is a skip worth reporting.
+_TEXT_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".toml", ".cfg", ".ini", ".txt", ".ipynb")
 
 
 class RepoError(Exception):
@@ -82,6 +93,7 @@ class Repo:
     def __init__(self, root: Path, only: list[str] | None = None) -> None:
         self.root = root
         self.excludes: list[str] = self._read_config()
+        self.skipped: dict[str, tuple[str, str]] = {}  # path -> (kind, detail)
         self.files: list[str] = only if only is not None else self._discover()
         self.python: list[str] = [f for f in self.files if f.endswith(".py")]
         self.yaml: list[str] = [f for f in self.files if f.endswith((".yaml", ".yml"))]
@@ -124,6 +136,7 @@ class Repo:
             rel_dir = "" if rel_dir == "." else rel_dir + "/"
             parts = rel_dir.split("/")
             keep = []
+            releases = [d for d in dirnames if _RELEASE_DIR.fullmatch(d)]
             for d in dirnames:
                 if d in SKIP_DIRS or d.endswith(".egg-info"):
                     continue
@@ -132,6 +145,14 @@ class Repo:
                 if d == "fixtures" and any(p in TEST_DIRS for p in parts):
                     continue
                 if self.excludes and self.excluded(rel_dir + d):
+                    continue
+                if len(releases) > 1 and d in releases:
+                    count = sum(len(f) for _, _, f in os.walk(os.path.join(dirpath, d)))
+                    self.skipped[rel_dir + d + "/"] = (
+                        "vendored release archive",
+                        f"{count} files, a versioned copy of a release; "
+                        "audit the folder on its own to check it",
+                    )
                     continue
                 keep.append(d)
             dirnames[:] = sorted(keep)
@@ -147,13 +168,19 @@ class Repo:
         """File contents, or ``None`` for binary, oversized or unreadable files."""
         if rel not in self._text:
             path = self.root / rel
+            self._text[rel] = None
             try:
-                if path.stat().st_size > MAX_BYTES:
-                    self._text[rel] = None
+                size = path.stat().st_size
+                if size > MAX_BYTES:
+                    limit = MAX_BYTES // 1_000_000
+                    self.skipped[rel] = ("too large", f"{size / 1e6:.1f} MB, over {limit} MB")
                 else:
                     self._text[rel] = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                self._text[rel] = None
+            except UnicodeDecodeError:
+                if rel.endswith(_TEXT_SUFFIXES):
+                    self.skipped[rel] = ("not UTF-8", "cannot be decoded as UTF-8 text")
+            except OSError as exc:
+                self.skipped[rel] = ("unreadable", str(exc.strerror))
         return self._text[rel]
 
     def lines(self, rel: str) -> list[str]:
@@ -179,11 +206,20 @@ class Repo:
         if rel not in self._yaml:
             text = self.text(rel)
             docs: list[Any] = []
+            crds: list[int] = []
             if text is not None:
                 try:
-                    docs = yamlio.load_all(text)
-                except yaml.YAMLError:
+                    docs = yamlio.load_all(text, crds)
+                except yaml.YAMLError as exc:
+                    mark = getattr(exc, "problem_mark", None)
+                    where = f" (line {mark.line + 1})" if mark is not None else ""
+                    self.skipped[rel] = ("YAML does not parse", f"template or invalid{where}")
                     docs = []
+            if crds and rel not in self.skipped:
+                self.skipped[rel] = (
+                    "CustomResourceDefinition not read",
+                    f"{len(crds)} document(s) of OpenAPI schema: no workload, image or value",
+                )
             self._yaml[rel] = docs
         return self._yaml[rel]
 
@@ -233,7 +269,13 @@ class Repo:
                 try:
                     tree = ast.parse(text, filename=rel)
                     mod = build_module(rel, self._module_names().get(rel, ""), tree)
-                except (SyntaxError, ValueError):
+                except (SyntaxError, ValueError) as exc:
+                    line = getattr(exc, "lineno", None)
+                    where = f" (line {line})" if line else ""
+                    self.skipped[rel] = (
+                        "Python does not parse",
+                        f"a template or another Python version{where}",
+                    )
                     mod = None
             self._modules[rel] = mod
         return self._modules[rel]
@@ -359,6 +401,66 @@ class Repo:
                     ):
                         return True
         return False
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One notebook cell: its 1-based number, type, and ``(line in the .ipynb, text)`` lines."""
+
+    number: int
+    kind: str
+    lines: list[tuple[int, str]]
+
+    @property
+    def python(self) -> str | None:
+        """The cell as Python source (IPython ``%``/``!`` lines blanked), or None when it is
+        not Python: markdown, a ``%%`` cell magic, or a syntax error."""
+        if self.kind != "code" or any(t.lstrip().startswith("%%") for _, t in self.lines[:1]):
+            return None
+        source = "\n".join("" if t.lstrip().startswith(("%", "!")) else t for _, t in self.lines)
+        try:
+            ast.parse(source)
+        except (SyntaxError, ValueError):
+            return None
+        return source
+
+
+def notebook_cells(repo: Repo, rel: str) -> list[Cell]:
+    """The cells of a notebook with the file line of each source line, so a finding points at
+    the line an editor shows; empty when the notebook is not valid JSON."""
+    text = repo.text(rel)
+    if text is None:
+        return []
+    try:
+        kinds = [str(c.get("cell_type", "")) for c in json.loads(text).get("cells", [])]
+    except (ValueError, AttributeError):
+        return []
+    blocks: list[list[tuple[int, str]]] = []
+    in_source = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if stripped.startswith('"source":'):
+            blocks.append([])
+            rest = stripped[len('"source":') :].strip()
+            in_source = not rest.startswith('"')
+            if in_source:
+                continue
+            stripped = rest  # a one-string source on the same line
+        elif in_source and stripped.startswith("]"):
+            in_source = False
+            continue
+        elif not in_source:
+            continue
+        try:
+            value = json.loads(stripped.rstrip(","))
+        except ValueError:
+            continue
+        if isinstance(value, str):
+            blocks[-1].extend((number, line) for line in value.splitlines() or [""])
+    if len(blocks) != len(kinds):
+        return []  # not the one-line-per-string layout Jupyter writes; reported by the caller
+    pairs = zip(kinds, blocks, strict=True)
+    return [Cell(i, kind, block) for i, (kind, block) in enumerate(pairs, start=1)]
 
 
 def _base(rel: str) -> str:

@@ -26,6 +26,8 @@ def to_json(result: AuditResult) -> str:
         "findings": [f.to_json() for f in result.findings],
         "summary": result.summary(),
     }
+    if result.skipped:
+        payload["skipped"] = [{"path": s.path, "reason": s.reason} for s in result.skipped]
     if result.fixes:
         payload["fixes"] = [
             {"path": fx.path, "line": fx.line, "change": fx.description} for fx in result.fixes
@@ -64,6 +66,7 @@ def to_text(result: AuditResult, *, colour: bool = False) -> str:
         lines.append(f"fixed {fx.path}:{fx.line}: {fx.description}")
     if result.fixes:
         lines.append("")
+    lines.extend(_skipped_text(result))
     s = result.summary()
     verdict = paint("PASS", _BOLD, _GREEN) if s["passed"] else paint("FAIL", _BOLD, _RED)
     lines.append(
@@ -72,6 +75,21 @@ def to_text(result: AuditResult, *, colour: bool = False) -> str:
         f"rules {','.join(s['rules_run'])}, {s['duration_s']:.2f}s"
     )
     return "\n".join(lines) + "\n"
+
+
+def _skipped_text(result: AuditResult) -> list[str]:
+    """Files not read in full, one line each, so a reader knows what the verdict does not cover."""
+    by_kind: dict[str, list[str]] = {}
+    for s in result.skipped:
+        by_kind.setdefault(s.kind, []).append(s.path)
+    out = []
+    for kind, paths in sorted(by_kind.items()):
+        shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        out.append(f"not read in full, {kind}: {len(paths)} ({shown})")
+    if out:
+        out.append("  (every path and its reason: --format json or sarif)")
+        out.append("")
+    return out
 
 
 def _camel(title: str) -> str:
@@ -182,6 +200,28 @@ def to_sarif(result: AuditResult) -> str:
                     }
                 },
                 "automationDetails": {"id": "architect-k/audit/"},
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {
+                                "level": "note",
+                                "message": {"text": f"not read in full: {s.reason}"},
+                                "locations": [
+                                    {
+                                        "physicalLocation": {
+                                            "artifactLocation": {
+                                                "uri": s.path,
+                                                "uriBaseId": "%SRCROOT%",
+                                            }
+                                        }
+                                    }
+                                ],
+                            }
+                            for s in result.skipped
+                        ],
+                    }
+                ],
                 "columnKind": "utf16CodeUnits",
                 "results": results,
             }

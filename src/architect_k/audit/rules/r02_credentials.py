@@ -12,203 +12,53 @@ import ast
 import json
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from architect_k.audit import dockerfile
 from architect_k.audit.model import Hit, Rule
-from architect_k.audit.repo import Repo, walk_yaml
+from architect_k.audit.repo import Repo, is_test_path, notebook_cells, walk_yaml
 from architect_k.audit.yamlio import YDict, node_line
-
-# Patterns below match *values* (string literals already extracted by a parser), never code.
-TOKEN_FORMATS: dict[str, re.Pattern[str]] = {
-    "AWS access key": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "private key": re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY"),
-    "GitHub token": re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})"),
-    "Slack token": re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}"),
-    "Stripe key": re.compile(r"\b[sr]k_live_[0-9A-Za-z]{20,}"),
-    "OpenAI key": re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}"),
-    "Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
-    "Hugging Face token": re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"),
-    "GitLab token": re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"),
-    "JSON web token": re.compile(
-        r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"
-    ),
-    "password in URL": re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@"),
-}
-_CRED_WORDS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "token",
-        "apikey",
-        "credential",
-        "credentials",
-        "passphrase",
-    }
+from architect_k.credentials import (
+    FORMATS,
+    assignments,
+    format_kind,
+    is_credential_name,
+    is_literal_secret,
+    looks_random,
+    name_words,
+    names_a_secret_object,
 )
-_CRED_PAIRS = frozenset(
-    {
-        ("api", "key"),
-        ("access", "key"),
-        ("private", "key"),
-        ("secret", "key"),
-        ("auth", "key"),
-        ("signing", "key"),
-        ("encryption", "key"),
-        ("master", "key"),
-        ("account", "key"),
-    }
+
+# The same detector as the interrogation's (architect_k.credentials): names, values, formats.
+TOKEN_FORMATS = FORMATS
+LOCKFILES = frozenset(
+    {"pnpm-lock.yaml", "package-lock.json", "yarn.lock", "poetry.lock", "uv.lock", "Pipfile.lock"}
+    | {"composer.lock", "Cargo.lock", "Gemfile.lock", "go.sum", "npm-shrinkwrap.json"}
 )
-# A name ending in one of these refers to where a credential lives, not the credential.
-_REF_SUFFIXES = frozenset(
-    {
-        "name",
-        "file",
-        "path",
-        "ref",
-        "env",
-        "var",
-        "url",
-        "uri",
-        "endpoint",
-        "type",
-        "length",
-        "len",
-        "ttl",
-        "expiry",
-        "expires",
-        "header",
-        "field",
-        "prefix",
-        "enabled",
-        "required",
-        "policy",
-        "id",
-        "dir",
-        "key_ref",
-        "manager",
-        "arn",
-        "source",
-        "store",
-        "provider",
-        "mount",
-        "format",
-        "min",
-        "max",
-        "count",
-        "hash",
-        "regex",
-        "pattern",
-        "rotation",
-    }
-)
-_QUALIFIERS = frozenset(
-    {
-        "seconds",
-        "timeout",
-        "size",
-        "limit",
-        "interval",
-        "days",
-        "hours",
-        "minutes",
-        "mode",
-        "strategy",
-        "algorithm",
-        "version",
-        "refresh",
-        "lifetime",
-        "age",
-        "scope",
-        "scopes",
-        "audience",
-        "issuer",
-    }
-)
-_PLACEHOLDERS = frozenset(
-    {
-        "changeme",
-        "change_me",
-        "change-me",
-        "redacted",
-        "none",
-        "null",
-        "todo",
-        "tbd",
-        "placeholder",
-        "dummy",
-        "example",
-        "your_password",
-        "your-password",
-        "yourpassword",
-        "xxx",
-        "<redacted>",
-        "secret",
-        "password",
-        "token",
-        "true",
-        "false",
-    }
-)
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SPLIT = re.compile(r"[^a-z0-9]+")
+# Free-text artifacts whose `name = value` lines are read as assignments.
+ASSIGNMENT_SUFFIXES = (
+    ".toml", ".ini", ".cfg", ".conf", ".properties", ".sh", ".bash", ".zsh", ".tf", ".tfvars",
+    ".hcl", ".mk", ".envrc", ".ps1", ".ipynb",
+)  # fmt: skip
+ASSIGNMENT_NAMES = frozenset({"Makefile", "makefile", "GNUmakefile", "Justfile", "justfile"})
+# Read by a parser of their own above; everything else textual gets the format scan.
+_PARSED_SUFFIXES = (".py", ".yaml", ".yml", ".json")
 
 
-def name_words(name: str) -> list[str]:
-    """``dbPassword`` / ``DB_PASSWORD`` / ``db-password`` -> ``['db', 'password']``."""
-    return [w for w in _SPLIT.split(_CAMEL.sub("_", name).lower()) if w]
+def _bound_literal(rel: str, name: str, value: str) -> bool:
+    """A literal bound to a credential name that is worth a finding in this file.
 
-
-def is_credential_name(name: str) -> bool:
-    """True when an identifier names a credential itself (not a reference to or a property of
-    one): ``db_password`` yes; ``password_file``, ``token_ttl_seconds``, ``secret_name`` no."""
-    words = name_words(name)
-    for i, word in enumerate(words):
-        pair = (word, words[i + 1]) if i + 1 < len(words) else None
-        if word in _CRED_WORDS:
-            rest = words[i + 1 :]
-        elif pair in _CRED_PAIRS:
-            rest = words[i + 2 :]
-        else:
-            continue
-        if not any(w in _REF_SUFFIXES or w in _QUALIFIERS for w in rest):
-            return True
-    return False
-
-
-def is_literal_secret(value: str) -> bool:
-    """True when a string bound to a credential name is a real literal, not a placeholder."""
-    text = value.strip()
-    if len(text) < 4 or any(ch.isspace() for ch in text):
+    In tests a literal is a test vector unless it looks generated (``testing``, ``some_token``
+    are dummies; a 24-character mixed key is not), and a Kubernetes Secret's name is no secret.
+    """
+    if not (is_credential_name(name) and is_literal_secret(value)):
         return False
-    low = text.lower()
-    if low in _PLACEHOLDERS or len(set(low)) <= 1:
+    if names_a_secret_object(name, value):
         return False
-    if text.startswith(
-        (
-            "$",
-            "{{",
-            "<",
-            "%(",
-            "/",
-            "./",
-            "~",
-            "vault:",
-            "arn:",
-            "ref+",
-            "secretsmanager:",
-            "projects/",
-        )
-    ):
-        return False
-    if re.fullmatch(r"[A-Z][A-Z0-9_]*", text) and "_" in text:
-        return False  # the *name* of an environment variable
-    return not (text.startswith(("http://", "https://")) and "@" not in text)
+    return not is_test_path(rel) or looks_random(value)
 
 
 @dataclass(frozen=True)
@@ -226,17 +76,8 @@ class Credential:
 
 
 def _format_hits(value: str) -> list[str]:
-    found = []
-    for label, pattern in TOKEN_FORMATS.items():
-        match = pattern.search(value)
-        if match is None:
-            continue
-        if label == "password in URL" and not is_literal_secret(match.group(1)):
-            continue
-        if "EXAMPLE" in value:
-            continue
-        found.append(label)
-    return found
+    kind = format_kind(value)
+    return [kind] if kind else []
 
 
 @lru_cache(maxsize=1)
@@ -319,22 +160,36 @@ def _str(node: ast.AST | None) -> str | None:
     return None
 
 
+def _python_source_credentials(rel: str, source: str) -> Iterator[Credential]:
+    """Credential literals in a piece of Python source (a notebook cell)."""
+    tree = ast.parse(source)
+    yield from _tree_credentials(rel, ast.walk(tree))
+
+
 def python_credentials(repo: Repo, rel: str) -> Iterator[Credential]:
     """Credential literals in a Python module, found through its AST."""
     mod = repo.module(rel)
     if mod is None:
         return
-    kinds = (
-        ast.Assign,
-        ast.AnnAssign,
-        ast.Call,
-        ast.Dict,
-        ast.FunctionDef,
-        ast.AsyncFunctionDef,
-        ast.Compare,
-        ast.Constant,
-    )
-    for node in mod.nodes(*kinds):
+    yield from _tree_credentials(rel, mod.nodes(*_NODE_KINDS))
+
+
+_NODE_KINDS = (
+    ast.Assign,
+    ast.AnnAssign,
+    ast.Call,
+    ast.Dict,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.Compare,
+    ast.Constant,
+)
+
+
+def _tree_credentials(rel: str, nodes: Iterable[ast.AST]) -> Iterator[Credential]:
+    for node in nodes:
+        if not isinstance(node, _NODE_KINDS):
+            continue
         pairs: list[tuple[str | None, ast.AST | None, str]] = []
         if isinstance(node, ast.Assign):
             pairs = [(_target_name(t), node.value, "py-assign") for t in node.targets]
@@ -356,7 +211,7 @@ def python_credentials(repo: Repo, rel: str) -> Iterator[Credential]:
             pairs = [(_target_name(node.left), node.comparators[0], "py-compare")]
         for name, value_node, kind in pairs:
             value = _str(value_node)
-            if name and value is not None and is_credential_name(name) and is_literal_secret(value):
+            if name and value is not None and _bound_literal(rel, name, value):
                 assert isinstance(value_node, ast.Constant)
                 span = (
                     value_node.lineno,
@@ -368,7 +223,13 @@ def python_credentials(repo: Repo, rel: str) -> Iterator[Credential]:
                     rel, value_node.lineno, kind, name, f"`{name}` is bound to a literal", span
                 )
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 16:
-            yield from _scan_value(rel, node.lineno, node.value)
+            for cred in _scan_value(rel, node.lineno, node.value):
+                # The line of the match inside a multi-line string, not of its opening quote.
+                label = format_kind(node.value)
+                pattern = FORMATS.get(label) if label else None
+                found = pattern.search(node.value) if pattern else None
+                offset = node.value.count("\n", 0, found.start()) if found else 0
+                yield Credential(rel, node.lineno + offset, cred.kind, cred.name, cred.detail)
 
 
 # -- YAML / JSON ----------------------------------------------------------------------------
@@ -387,7 +248,7 @@ def _yaml_credentials(rel: str, docs: list[Any]) -> Iterator[Credential]:
                 and isinstance(value, str)
                 and set(node) <= {"name", "value"}
             ):
-                if is_credential_name(env_name) and is_literal_secret(value):
+                if _bound_literal(rel, env_name, value):
                     line = node.line_of("value") if isinstance(node, YDict) else node_line(node)
                     yield Credential(
                         rel, line, "k8s-env", env_name, f"env `{env_name}` holds a literal value"
@@ -402,6 +263,7 @@ def _yaml_credentials(rel: str, docs: list[Any]) -> Iterator[Credential]:
                     is_secret
                     and key not in {"name", "namespace", "type"}
                     and is_literal_secret(text)
+                    and not _is_certificate(str(key), text)
                 ):
                     parent_is_data = node is doc.get("data") or node is doc.get("stringData")
                     if parent_is_data:
@@ -413,15 +275,18 @@ def _yaml_credentials(rel: str, docs: list[Any]) -> Iterator[Credential]:
                             f"Secret manifest commits the value of `{key}`",
                         )
                         continue
-                if (
-                    isinstance(key, str)
-                    and isinstance(val, str)
-                    and is_credential_name(key)
-                    and is_literal_secret(text)
-                ):
+                if isinstance(key, str) and isinstance(val, str) and _bound_literal(rel, key, text):
                     yield Credential(rel, line, "yaml", key, f"`{key}` holds a literal")
                 elif isinstance(val, str) and len(text) >= 16:
                     yield from _scan_value(rel, line, text)
+
+
+def _is_certificate(key: str, value: str) -> bool:
+    """``tls.crt`` / ``ca.crt`` hold public certificates, not secrets."""
+    words = name_words(key)
+    if words and words[-1] in {"crt", "cert", "pem", "ca"}:
+        return True
+    return value.startswith("LS0tLS1CRUdJTiBDRVJU")  # base64 of "-----BEGIN CERT"
 
 
 def _json_docs(text: str) -> list[Any]:
@@ -448,7 +313,7 @@ def _docker_credentials(repo: Repo, rel: str) -> Iterator[Credential]:
     for ins in dockerfile.parse(repo.text(rel) or ""):
         if ins.keyword in {"ENV", "ARG", "LABEL"}:
             for key, value in _assignments(ins.args):
-                if is_credential_name(key) and is_literal_secret(value):
+                if _bound_literal(rel, key, value):
                     yield Credential(
                         rel,
                         ins.line,
@@ -466,7 +331,7 @@ def _dotenv_credentials(repo: Repo, rel: str) -> Iterator[Credential]:
             continue
         key, _, value = line.removeprefix("export ").partition("=")
         value = value.split(" #", 1)[0].strip().strip("\"'")
-        if is_credential_name(key.strip()) and is_literal_secret(value):
+        if _bound_literal(rel, key.strip(), value):
             yield Credential(rel, number, "dotenv", key.strip(), f"`{key.strip()}` holds a literal")
         else:
             yield from _scan_value(rel, number, value)
@@ -477,17 +342,84 @@ def _is_dotenv(rel: str) -> bool:
     return base == ".env" or base.startswith(".env.") or base.endswith(".env")
 
 
+def _text_credentials(repo: Repo, rel: str) -> Iterator[Credential]:
+    """Any other text artifact: key formats on every line (a committed ``*.pem`` / ``id_rsa``
+    is a private key block), and ``name = value`` credentials in scripts and config files."""
+    base = posixpath.basename(rel)
+    read_pairs = rel.endswith(ASSIGNMENT_SUFFIXES) or base in ASSIGNMENT_NAMES
+    text = repo.text(rel)
+    if text is None or "\0" in text:
+        return
+    if not read_pairs and format_kind(text) is None:
+        return  # the common case, decided by one search per format over the whole file
+    if rel.endswith(".ipynb"):
+        yield from _notebook_credentials(repo, rel)
+        return
+    numbered = list(enumerate(text.splitlines(), start=1))
+    for i, (number, line) in enumerate(numbered):
+        kind = format_kind(line)
+        if kind == "private key":
+            # A key block has a base64 body; code that only spells the header is not a key.
+            body = numbered[i + 1][1].strip() if i + 1 < len(numbered) else ""
+            if re.fullmatch(r"[A-Za-z0-9+/=]{40,}", body) is None:
+                continue
+            if not rel.endswith(".ipynb"):
+                yield Credential(rel, number, "format", kind, "private key file")
+                return  # one finding per key file, not one per line
+        if kind:
+            yield Credential(rel, number, "format", kind, kind)
+            continue
+        if read_pairs and not is_test_path(rel):
+            for name, _value, _col in assignments(line):
+                yield Credential(rel, number, "text", name, f"`{name}` holds a literal")
+                break
+
+
+def _notebook_credentials(repo: Repo, rel: str) -> Iterator[Credential]:
+    """Python cells through the AST detector (``api_key=openai_api_key`` is a variable, not a
+    literal); markdown, shell and ``%%writefile`` cells as free text. Locations name the cell."""
+    cells = notebook_cells(repo, rel)
+    if not cells:
+        repo.skipped.setdefault(rel, ("notebook not read", "not Jupyter's JSON layout"))
+    for cell in cells:
+        source = cell.python
+        if source is not None:
+            for cred in _python_source_credentials(rel, source):
+                line = cell.lines[cred.line - 1][0] if cred.line <= len(cell.lines) else 1
+                yield Credential(
+                    rel, line, cred.kind, cred.name, f"{cred.detail} (cell {cell.number})"
+                )
+            continue
+        for number, text in cell.lines:
+            kind = format_kind(text)
+            if kind:
+                yield Credential(rel, number, "format", kind, f"{kind} (cell {cell.number})")
+                continue
+            for name, _value, _col in assignments(text):
+                detail = f"`{name}` holds a literal (cell {cell.number})"
+                yield Credential(rel, number, "text", name, detail)
+                break
+
+
 def find_credentials(repo: Repo) -> Iterator[Credential]:
     """Every literal credential in the repository."""
     for rel in repo.python:
         yield from python_credentials(repo, rel)
     for rel in repo.yaml:
+        if posixpath.basename(rel) in LOCKFILES:
+            continue
         yield from _yaml_credentials(rel, repo.yaml_docs(rel))
+    dockerfiles = set(repo.dockerfiles)
     for rel in repo.dockerfiles:
         yield from _docker_credentials(repo, rel)
     for rel in repo.files:
+        base = posixpath.basename(rel)
+        if base in LOCKFILES:
+            continue
         if _is_dotenv(rel) and not rel.endswith((".example", ".sample", ".template")):
             yield from _dotenv_credentials(repo, rel)
+        elif not rel.endswith(_PARSED_SUFFIXES) and rel not in dockerfiles:
+            yield from _text_credentials(repo, rel)
         elif rel.endswith(".json"):
             text = repo.text(rel)
             if text is not None and len(text) < 500_000:
