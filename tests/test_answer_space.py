@@ -218,7 +218,8 @@ def test_every_answer_set_renders(cases: dict[str, Case]) -> None:
     )
 
 
-def _parse_problems(repo: Path) -> list[str]:
+def parse_problems(repo: Path) -> list[str]:
+    """What fails to parse among the repository's Python, YAML, JSON and TOML files."""
     problems = []
     for path in sorted(repo.rglob("*")):
         if not path.is_file() or ".git" in path.parts:
@@ -238,7 +239,7 @@ def _parse_problems(repo: Path) -> list[str]:
 
 
 def test_every_generated_file_parses(cases: dict[str, Case], repos: dict[str, Path]) -> None:
-    fail_for(cases, {name: _parse_problems(repo) for name, repo in repos.items()}, "parse")
+    fail_for(cases, {name: parse_problems(repo) for name, repo in repos.items()}, "parse")
 
 
 def test_one_ruff_run_over_every_render_is_clean(
@@ -312,9 +313,14 @@ TIER2: dict[str, st.SearchStrategy[Answers]] = {
         metric=lambda task: st.sampled_from(("rmse", "mae")),
         threshold=reachable_threshold,
         max_columns=8,
+        require_numeric=True,
     ),
     "no-nullable-columns": valid_answer_sets(
-        task="binary_classification", nullable=False, threshold=reachable_threshold, max_columns=8
+        task="binary_classification",
+        nullable=False,
+        threshold=reachable_threshold,
+        max_columns=8,
+        require_numeric=True,
     ),
     "one-letter-labels": valid_answer_sets(
         task="multiclass_classification",
@@ -322,17 +328,20 @@ TIER2: dict[str, st.SearchStrategy[Answers]] = {
         label_strategy=ONE_LETTER,
         threshold=reachable_threshold,
         max_columns=8,
+        require_numeric=True,
     ),
     "multiclass-int-target": valid_answer_sets(
         task="multiclass_classification",
         target=st.integers(8, 15).map(lambda k: ({"dtype": "int", "min": 1, "max": k}, True)),
         threshold=reachable_threshold,
         max_columns=8,
+        require_numeric=True,
     ),
     "mtls-on-cpu": valid_answer_sets(
         fixed={"auth_mode": "mtls", "deployment_compute": "cpu"},
         threshold=reachable_threshold,
         max_columns=8,
+        require_numeric=True,
     ),
 }
 
