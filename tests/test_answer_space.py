@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -303,6 +304,13 @@ def test_the_post_render_audit_is_clean(cases: dict[str, Case], repos: dict[str,
 
 ONE_LETTER = st.sampled_from("abcdefghijklmnopqrstuvwxyz")
 #: Answer sets unlike the examples', each drawn once on a fixed seed; a reachable gate.
+#: What every tier-2 answer set shares: a gate its sample data clears, a service small enough to
+#: train in seconds, and a numeric feature (see `schemas`).
+SMALL: dict[str, Any] = {
+    "threshold": reachable_threshold,
+    "max_columns": 8,
+    "require_numeric": True,
+}
 TIER2: dict[str, st.SearchStrategy[Answers]] = {
     "regression-large-scale": valid_answer_sets(
         task="regression",
@@ -311,37 +319,24 @@ TIER2: dict[str, st.SearchStrategy[Answers]] = {
             st.just(False),
         ),
         metric=lambda task: st.sampled_from(("rmse", "mae")),
-        threshold=reachable_threshold,
-        max_columns=8,
-        require_numeric=True,
+        **SMALL,
     ),
     "no-nullable-columns": valid_answer_sets(
-        task="binary_classification",
-        nullable=False,
-        threshold=reachable_threshold,
-        max_columns=8,
-        require_numeric=True,
+        task="binary_classification", nullable=False, **SMALL
     ),
     "one-letter-labels": valid_answer_sets(
         task="multiclass_classification",
         feature_dtypes=st.sampled_from(("category", "float")),
         label_strategy=ONE_LETTER,
-        threshold=reachable_threshold,
-        max_columns=8,
-        require_numeric=True,
+        **SMALL,
     ),
     "multiclass-int-target": valid_answer_sets(
         task="multiclass_classification",
         target=st.integers(8, 15).map(lambda k: ({"dtype": "int", "min": 1, "max": k}, True)),
-        threshold=reachable_threshold,
-        max_columns=8,
-        require_numeric=True,
+        **SMALL,
     ),
     "mtls-on-cpu": valid_answer_sets(
-        fixed={"auth_mode": "mtls", "deployment_compute": "cpu"},
-        threshold=reachable_threshold,
-        max_columns=8,
-        require_numeric=True,
+        fixed={"auth_mode": "mtls", "deployment_compute": "cpu"}, **SMALL
     ),
 }
 
