@@ -247,21 +247,29 @@ def schemas(
     label_strategy: st.SearchStrategy[str] | None = None,
     target: st.SearchStrategy[tuple[dict[str, Any], bool]] | None = None,
     max_columns: int = 40,
+    require_numeric: bool = False,
 ) -> tuple[dict[str, Any], bool]:
-    """A dataset schema of 2 to `max_columns` columns for `task`; see `targets` for the flag."""
-    target_spec, explicit_task = draw(target or targets(task, label_strategy or labels))
+    """A dataset schema of 2 to `max_columns` columns for `task`; see `targets` for the flag.
+
+    `require_numeric` keeps at least one int or float feature (the generated PSI tests still
+    need one: see I11-findings D11).
+    """
+    if target is None:
+        target = targets(task, labels if label_strategy is None else label_strategy)
+    target_spec, explicit_task = draw(target)
     count = draw(st.integers(2, max_columns))
     names = draw(st.lists(column_names, min_size=count, max_size=count, unique=True))
     target_name, feature_names = names[0], names[1:]
     columns: dict[str, Any] = {}
     for name in feature_names:
-        spec = draw(column_specs(draw(feature_dtypes) if feature_dtypes else None))
+        spec = draw(column_specs(None if feature_dtypes is None else draw(feature_dtypes)))
         if nullable is not None:
             spec["nullable"] = nullable
         if label_strategy is not None and spec["dtype"] == "category":
             spec["categories"] = draw(st.lists(label_strategy, min_size=2, max_size=6, unique=True))
         columns[name] = spec
-    if not any(s["dtype"] in {"int", "float", "bool", "category"} for s in columns.values()):
+    usable = {"int", "float"} if require_numeric else {"int", "float", "bool", "category"}
+    if not any(s["dtype"] in usable for s in columns.values()):
         columns[feature_names[0]] = draw(column_specs("float"))
     # The target sits anywhere among the columns, not only last.
     at = draw(st.integers(0, len(columns)))

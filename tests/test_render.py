@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import json
-import py_compile
 import subprocess
 import sys
 import tomllib
@@ -18,6 +17,7 @@ import yaml
 from architect_k.audit import run_audit
 from architect_k.render import load_answers, render_example
 from tests.conftest import EXAMPLES_DIR, run_in_service, service_test_args
+from tests.test_answer_space import parse_problems
 
 HOSTILE = 'it\'s "quoted" {{ 7*7 }} {% raw %} $(touch PWNED) `id` a: b #c back\\slash'
 
@@ -31,18 +31,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def _parse_every_file(root: Path) -> None:
-    for path in root.rglob("*"):
-        if not path.is_file() or ".git" in path.parts:
-            continue
-        if path.suffix == ".py":
-            py_compile.compile(str(path), doraise=True, cfile=str(path) + "c.tmp")
-            Path(str(path) + "c.tmp").unlink()
-        elif path.suffix in {".yml", ".yaml"}:
-            list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-        elif path.suffix == ".json":
-            json.loads(path.read_text(encoding="utf-8"))
-        elif path.suffix == ".toml":
-            tomllib.loads(path.read_text(encoding="utf-8"))
+    assert parse_problems(root) == []
 
 
 def test_every_example_renders_a_complete_repo(example: Path) -> None:
