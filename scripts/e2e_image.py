@@ -498,6 +498,12 @@ def _object_data(objects: Client, kind: str, name: str) -> dict[str, str]:
         ) from None
 
 
+def _give(path: Path, group: int) -> None:
+    """Hand a volume file to the pod's group, as the kubelet does (only root can)."""
+    if os.geteuid() == 0:
+        os.chown(path, 0, group)
+
+
 def run_arguments(
     manifest: Mapping[str, Any], client: Client, volumes: Path, port: int
 ) -> tuple[list[str], int]:
@@ -551,7 +557,7 @@ def run_arguments(
         host = volumes / mount["name"]
         host.mkdir(parents=True)
         if "persistentVolumeClaim" in volume:
-            os.chown(host, 0, volume_group)
+            _give(host, volume_group)
             host.chmod(0o2775)
         elif "configMap" in volume or "secret" in volume:
             kind = "ConfigMap" if "configMap" in volume else "Secret"
@@ -562,7 +568,7 @@ def run_arguments(
             for item in items:
                 path = host / item["path"]
                 path.write_text(data[item["key"]])
-                os.chown(path, 0, volume_group)
+                _give(path, volume_group)
                 path.chmod(source.get("defaultMode", 0o644))
         else:
             raise E2EError(f"volume {mount['name']}: unsupported type {sorted(volume)}")
