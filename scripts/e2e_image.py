@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import functools
 import http.server
 import json
@@ -118,11 +119,26 @@ class Docker:
         return run(["docker", *args], env=env, timeout=timeout, check=check)
 
 
+def exclusive(lock: Path) -> None:
+    """Refuse to run beside another run using the same files (a daemon root, the renders)."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock.open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise E2EError(f"another e2e-image run holds {lock}") from None
+    _HELD.append(handle)  # the lock lasts as long as the process
+
+
+_HELD: list[Any] = []
+
+
 @contextlib.contextmanager
 def private_daemon(data_root: Path) -> Iterator[Docker]:
     """A dockerd of our own (no bridge, no iptables rules), removed with its data on exit."""
     if shutil.which("dockerd") is None:
         raise E2EError("dockerd is not installed: apt-get install -y docker.io")
+    exclusive(data_root.with_name(f"{data_root.name}.lock"))
     exec_root = Path(tempfile.mkdtemp(prefix="ak-dockerd-"))  # short: it holds unix sockets
     data_root.mkdir(parents=True, exist_ok=True)
     socket_path = exec_root / "docker.sock"
@@ -272,19 +288,17 @@ def _is_pin(line: str) -> bool:
     return bool(line.strip()) and not line.lstrip().startswith(("#", "-"))
 
 
-def write_simple_index(wheels: Path) -> None:
-    """A PEP 503 simple index over the wheel directory: simple/<project>/index.html."""
+def write_simple_index(wheels: Path, root: Path) -> None:
+    """A PEP 503 index of the wheel directory under `root`: simple/<project>/, wheels/ linked."""
     projects: dict[str, list[str]] = {}
     for wheel in sorted(wheels.glob("*.whl")):
-        projects.setdefault(canonicalize_name(parse_wheel_filename(wheel.name)[0]), []).append(
-            wheel.name
-        )
-    simple = wheels / "simple"
-    shutil.rmtree(simple, ignore_errors=True)
+        name = canonicalize_name(parse_wheel_filename(wheel.name)[0])
+        projects.setdefault(name, []).append(wheel.name)
+    (root / "wheels").symlink_to(wheels, target_is_directory=True)
     for project, files in projects.items():
-        page = simple / project / "index.html"
+        page = root / "simple" / project / "index.html"
         page.parent.mkdir(parents=True)
-        links = "".join(f'<a href="../../{name}">{name}</a>\n' for name in files)
+        links = "".join(f'<a href="/wheels/{name}">{name}</a>\n' for name in files)
         page.write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
 
 
@@ -305,6 +319,16 @@ def serve_directory(directory: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def local_index(service: Path) -> Iterator[str]:
+    """The URL of a package index on 127.0.0.1 holding everything the service's image installs."""
+    wheels = wheelhouse(service)
+    with tempfile.TemporaryDirectory(prefix="ak-index-") as root:
+        write_simple_index(wheels, Path(root))
+        with serve_directory(Path(root)) as url:
+            yield url
 
 
 # -- the service: render, train, reference predictions, credentials --------------------------
@@ -474,6 +498,12 @@ def _object_data(objects: Client, kind: str, name: str) -> dict[str, str]:
         ) from None
 
 
+def _give(path: Path, group: int) -> None:
+    """Hand a volume file to the pod's group, as the kubelet does (only root can)."""
+    if os.geteuid() == 0:
+        os.chown(path, 0, group)
+
+
 def run_arguments(
     manifest: Mapping[str, Any], client: Client, volumes: Path, port: int
 ) -> tuple[list[str], int]:
@@ -527,7 +557,7 @@ def run_arguments(
         host = volumes / mount["name"]
         host.mkdir(parents=True)
         if "persistentVolumeClaim" in volume:
-            os.chown(host, 0, volume_group)
+            _give(host, volume_group)
             host.chmod(0o2775)
         elif "configMap" in volume or "secret" in volume:
             kind = "ConfigMap" if "configMap" in volume else "Secret"
@@ -538,7 +568,7 @@ def run_arguments(
             for item in items:
                 path = host / item["path"]
                 path.write_text(data[item["key"]])
-                os.chown(path, 0, volume_group)
+                _give(path, volume_group)
                 path.chmod(source.get("defaultMode", 0o644))
         else:
             raise E2EError(f"volume {mount['name']}: unsupported type {sorted(volume)}")
@@ -861,16 +891,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if free_gb < MIN_FREE_GB:
         print(f"e2e-image SKIPPED: {free_gb:.1f} GB free (needs {MIN_FREE_GB} GB)", flush=True)
         return 0
+    exclusive(CACHE / "run.lock")
     services = []
     for name, answers in variants(args.example):
         log(f"{name}: render and train")
         services.append((name, render_and_train(answers, WORK / name)))
-    wheels = wheelhouse(services[0][1].path)
-    write_simple_index(wheels)
     results: list[Figures] = []
     bases = sorted({image for _, s in services for image in base_images(s.path / "Dockerfile")})
     # The daemon and its data root exist for this run only: every image and layer goes with it.
-    with private_daemon(CACHE / "docker-root") as docker, serve_directory(wheels) as index:
+    with private_daemon(CACHE / "docker-root") as docker, local_index(services[0][1].path) as index:
         import_base(docker, bases)
         for name, service in services:
             figures = Figures(name, service.auth_mode)

@@ -26,13 +26,11 @@ def main() -> int:
     """Build both images, print and save the sizes."""
     example = REPO_ROOT / "examples" / "churn.yml"
     service = e2e.render_and_train(yaml.safe_load(example.read_text()), e2e.WORK / "bench-churn")
-    wheels = e2e.wheelhouse(service.path)
-    e2e.write_simple_index(wheels)
     sizes: dict[str, int] = {}
     seconds: dict[str, float] = {}
     with (
-        e2e.private_daemon(e2e.CACHE / "docker-root") as docker,
-        e2e.serve_directory(wheels) as index,
+        e2e.private_daemon(e2e.CACHE / "docker-root-bench") as docker,
+        e2e.local_index(service.path) as index,
     ):
         e2e.import_base(docker, e2e.base_images(service.path / "Dockerfile"))
         for name, dockerfile in (
