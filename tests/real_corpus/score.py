@@ -90,8 +90,10 @@ def load_expectations(path: Path) -> list[Expectation]:
     for i, raw in enumerate(data.get("expectations") or []):
         missing = {"repo", "rule", "path", "verdict", "why"} - set(raw)
         if missing or raw["verdict"] not in VERDICTS:
-            raise SystemExit(f"{path}: entry {i} {raw!r}: needs repo/rule/path/verdict/why, "
-                             f"verdict one of {sorted(VERDICTS)}")
+            raise SystemExit(
+                f"{path}: entry {i} {raw!r}: needs repo/rule/path/verdict/why, "
+                f"verdict one of {sorted(VERDICTS)}"
+            )
         out.append(Expectation(**{k: str(v) for k, v in raw.items()}))
     return out
 
@@ -106,7 +108,7 @@ def score(corpus: Path, expectations: list[Expectation], show_unjudged: bool) ->
     if not present:
         print(
             f"bench-audit-real: skipped, no corpus under {corpus}. "
-            "Bring it with `python tests/real_corpus/checkout.py` (see tests/real_corpus/README.md)."
+            "Bring it with `python tests/real_corpus/checkout.py` (tests/real_corpus/README.md)."
         )
         return 0
     tallies: dict[str, Tally] = {}

@@ -143,3 +143,20 @@ def doc_strings(doc: Any) -> Iterator[str]:
             for key in node:
                 if isinstance(key, str):
                     yield key
+
+
+def kustomize_patches(repo: Repo) -> set[str]:
+    """Files a kustomization applies as patches (``patches``, ``patchesStrategicMerge``,
+    ``patchesJson6902``): fragments of an object defined elsewhere, not objects of their own."""
+    out: set[str] = set()
+    for kpath, kdoc in kustomizations(repo):
+        here = posixpath.dirname(kpath)
+        for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
+            entries = kdoc.get(key)
+            if not isinstance(entries, list):
+                continue
+            for entry in entries:
+                target = entry.get("path") if isinstance(entry, dict) else entry
+                if isinstance(target, str) and "\n" not in target:
+                    out.add(posixpath.normpath(posixpath.join(here, target)))
+    return out
