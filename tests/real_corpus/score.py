@@ -126,13 +126,11 @@ def score(corpus: Path, expectations: list[Expectation], show_unjudged: bool) ->
         for f in result.findings:
             tally = tallies.setdefault(f.rule.id, Tally())
             entry = next((e for e in mine if e.covers(name, f)), None)
-            if entry is None or entry.verdict == "MISS":
+            if entry is None:
                 tally.unjudged.append(f"{name} {f.rule.id} {f.path}:{f.line} {f.verdict}")
-                if entry is not None:
-                    entry.hits += 1
                 continue
             entry.hits += 1
-            if entry.verdict == "TP":
+            if entry.verdict in {"TP", "MISS"}:  # a recorded miss, now caught
                 tally.tp += 1
             else:
                 tally.fp += 1

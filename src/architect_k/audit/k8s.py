@@ -29,11 +29,21 @@ def containers(doc: Any, path: str) -> Iterator[Container]:
 
     Walking the whole object (instead of ``spec.template.spec``) covers Deployments, Jobs,
     CronJobs (``jobTemplate``), StatefulSets, DaemonSets, Pods, Rollouts and CRDs such as
-    Kubeflow ``PyTorchJob`` replica specs alike.
+    Kubeflow ``PyTorchJob`` replica specs and Argo ``container:`` templates alike.
     """
     for node in walk_yaml(doc):
         if not isinstance(node, dict):
             continue
+        # Argo Workflows templates and KServe custom predictors hold a singular `container:`.
+        single = node.get("container")
+        if isinstance(single, dict) and isinstance(single.get("image"), str):
+            yield Container(
+                path=path,
+                line=line_of(single, "image", node_line(single)),
+                image=single["image"],
+                name=str(single.get("name") or ""),
+                doc=doc,
+            )
         for key in CONTAINER_KEYS:
             items = node.get(key)
             if not isinstance(items, list):

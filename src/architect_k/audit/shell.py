@@ -22,6 +22,24 @@ _PIP_ARG_OPTS = frozenset(
         "--root",
         "--platform",
         "--python-version",
+        # uv pip options that take a value (--index-strategy unsafe-best-match, --torch-backend cpu)
+        "--index-strategy",
+        "--torch-backend",
+        "--resolution",
+        "--prerelease",
+        "--index",
+        "--default-index",
+        "--keyring-provider",
+        "--link-mode",
+        "--python-platform",
+        "--exclude-newer",
+        "--reinstall-package",
+        "--upgrade-package",
+        "-P",
+        "--no-build-isolation-package",
+        "--config-file",
+        "--overrides",
+        "--build-constraints",
         "--implementation",
         "--abi",
         "--only-binary",
@@ -109,6 +127,11 @@ def pip_install(cmd: list[str]) -> PipInstall | None:
     while i < len(args):
         arg = args[i]
         nxt = args[i + 1] if i + 1 < len(args) else ""
+        if arg.startswith("${{"):  # a CI expression (${{ github.sha }}), not a package
+            while i < len(args) and not args[i].endswith("}}"):
+                i += 1
+            i += 1
+            continue
         if arg in {"-r", "--requirement"}:
             out.requirement_files.append(nxt)
             i += 2

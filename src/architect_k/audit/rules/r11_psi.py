@@ -106,7 +106,8 @@ def _is_inference(doc: dict[str, Any]) -> bool:
     if not knative and kind not in SERVING_KINDS:
         return False
     meta = doc.get("metadata") or {}
-    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    raw_labels = meta.get("labels")
+    labels: dict[Any, Any] = raw_labels if isinstance(raw_labels, dict) else {}
     # What the workload calls itself decides the veto; sidecars (an agent, an envoy) do not.
     own = _tokens([meta.get("name"), *labels.values()])
     # Run-together names (modelgateway) are matched by the longer words as substrings.
