@@ -127,9 +127,15 @@ def pip_install(cmd: list[str]) -> PipInstall | None:
     while i < len(args):
         arg = args[i]
         nxt = args[i + 1] if i + 1 < len(args) else ""
-        if arg.startswith("${{"):  # a CI expression (${{ github.sha }}), not a package
-            while i < len(args) and not args[i].endswith("}}"):
-                i += 1
+        if "${{" in arg and not arg.endswith("}}"):
+            # A CI expression split by the shell (`pkg.git@${{ github.sha }}`): its words are
+            # part of this argument, not packages.
+            j = i + 1
+            while j < len(args) and not args[j].endswith("}}"):
+                j += 1
+            args[i : j + 1] = [" ".join(args[i : j + 1])]
+            arg = args[i]
+        if arg.startswith("${{"):  # an expression standing alone is not a package either
             i += 1
             continue
         if arg in {"-r", "--requirement"}:
