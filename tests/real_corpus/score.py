@@ -4,7 +4,8 @@
 
 Every finding of ``architect-k audit`` on each repository of repos.yaml is matched against
 expectations.yaml: an entry names a repository, a rule, a path glob (``fnmatch``) and optionally
-a substring of the verdict; the first matching entry gives the finding's verdict (TP or FP).
+a substring of the verdict; the first matching entry (MISS entries first) gives the finding's
+verdict (TP or FP; a finding on a MISS entry is a true positive that was missed before).
 Entries with verdict MISS are real violations found by reading the code; an entry (TP or MISS)
 counts as caught when at least one finding matches it. Prints per-rule precision and recall and
 exits 1 when a target is missed or a finding has no judgement, 0 when all targets are met.
@@ -90,8 +91,10 @@ def load_expectations(path: Path) -> list[Expectation]:
     for i, raw in enumerate(data.get("expectations") or []):
         missing = {"repo", "rule", "path", "verdict", "why"} - set(raw)
         if missing or raw["verdict"] not in VERDICTS:
-            raise SystemExit(f"{path}: entry {i} {raw!r}: needs repo/rule/path/verdict/why, "
-                             f"verdict one of {sorted(VERDICTS)}")
+            raise SystemExit(
+                f"{path}: entry {i} {raw!r}: needs repo/rule/path/verdict/why, "
+                f"verdict one of {sorted(VERDICTS)}"
+            )
         out.append(Expectation(**{k: str(v) for k, v in raw.items()}))
     return out
 
@@ -106,11 +109,12 @@ def score(corpus: Path, expectations: list[Expectation], show_unjudged: bool) ->
     if not present:
         print(
             f"bench-audit-real: skipped, no corpus under {corpus}. "
-            "Bring it with `python tests/real_corpus/checkout.py` (see tests/real_corpus/README.md)."
+            "Bring it with `python tests/real_corpus/checkout.py` (tests/real_corpus/README.md)."
         )
         return 0
     tallies: dict[str, Tally] = {}
     timings: list[str] = []
+    false: list[str] = []
     for name in present:
         start = time.perf_counter()
         result = run_audit(corpus / name)
@@ -123,17 +127,18 @@ def score(corpus: Path, expectations: list[Expectation], show_unjudged: bool) ->
         mine = [e for e in expectations if e.repo == name]
         for f in result.findings:
             tally = tallies.setdefault(f.rule.id, Tally())
-            entry = next((e for e in mine if e.covers(name, f)), None)
-            if entry is None or entry.verdict == "MISS":
+            # A recorded miss is always more specific than the class judgements around it.
+            ordered = sorted(mine, key=lambda e: e.verdict != "MISS")
+            entry = next((e for e in ordered if e.covers(name, f)), None)
+            if entry is None:
                 tally.unjudged.append(f"{name} {f.rule.id} {f.path}:{f.line} {f.verdict}")
-                if entry is not None:
-                    entry.hits += 1
                 continue
             entry.hits += 1
-            if entry.verdict == "TP":
+            if entry.verdict in {"TP", "MISS"}:  # a recorded miss, now caught
                 tally.tp += 1
             else:
                 tally.fp += 1
+                false.append(f"{name} {f.rule.id} {f.path}:{f.line} {f.verdict} -- {entry.why}")
         for e in mine:
             if e.verdict in {"TP", "MISS"}:
                 tally = tallies.setdefault(e.rule, Tally())
@@ -172,6 +177,9 @@ def score(corpus: Path, expectations: list[Expectation], show_unjudged: bool) ->
         failures.append(f"{len(total.unjudged)} finding(s) have no judgement in expectations.yaml")
         for line in total.unjudged[: None if show_unjudged else 20]:
             print(f"  unjudged: {line}")
+    if show_unjudged:
+        for line in false:
+            print(f"  false: {line}")
     stale = [e for e in expectations if e.repo in present and e.verdict == "FP" and not e.hits]
     print(f"FP judgements no longer produced (fixed): {len(stale)}")
     for failure in failures:
@@ -185,7 +193,9 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / ".corpus")
     parser.add_argument("--expectations", type=Path, default=HERE / "expectations.yaml")
-    parser.add_argument("--show-unjudged", action="store_true")
+    parser.add_argument(
+        "--show-unjudged", action="store_true", help="list every unjudged and false finding"
+    )
     args = parser.parse_args(argv)
     return score(args.corpus, load_expectations(args.expectations), args.show_unjudged)
 

@@ -29,11 +29,21 @@ def containers(doc: Any, path: str) -> Iterator[Container]:
 
     Walking the whole object (instead of ``spec.template.spec``) covers Deployments, Jobs,
     CronJobs (``jobTemplate``), StatefulSets, DaemonSets, Pods, Rollouts and CRDs such as
-    Kubeflow ``PyTorchJob`` replica specs alike.
+    Kubeflow ``PyTorchJob`` replica specs and Argo ``container:`` templates alike.
     """
     for node in walk_yaml(doc):
         if not isinstance(node, dict):
             continue
+        # Argo Workflows templates and KServe custom predictors hold a singular `container:`.
+        single = node.get("container")
+        if isinstance(single, dict) and isinstance(single.get("image"), str):
+            yield Container(
+                path=path,
+                line=line_of(single, "image", node_line(single)),
+                image=single["image"],
+                name=str(single.get("name") or ""),
+                doc=doc,
+            )
         for key in CONTAINER_KEYS:
             items = node.get(key)
             if not isinstance(items, list):
@@ -143,3 +153,20 @@ def doc_strings(doc: Any) -> Iterator[str]:
             for key in node:
                 if isinstance(key, str):
                     yield key
+
+
+def kustomize_patches(repo: Repo) -> set[str]:
+    """Files a kustomization applies as patches (``patches``, ``patchesStrategicMerge``,
+    ``patchesJson6902``): fragments of an object defined elsewhere, not objects of their own."""
+    out: set[str] = set()
+    for kpath, kdoc in kustomizations(repo):
+        here = posixpath.dirname(kpath)
+        for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
+            entries = kdoc.get(key)
+            if not isinstance(entries, list):
+                continue
+            for entry in entries:
+                target = entry.get("path") if isinstance(entry, dict) else entry
+                if isinstance(target, str) and "\n" not in target:
+                    out.add(posixpath.normpath(posixpath.join(here, target)))
+    return out

@@ -22,6 +22,24 @@ _PIP_ARG_OPTS = frozenset(
         "--root",
         "--platform",
         "--python-version",
+        # uv pip options that take a value (--index-strategy unsafe-best-match, --torch-backend cpu)
+        "--index-strategy",
+        "--torch-backend",
+        "--resolution",
+        "--prerelease",
+        "--index",
+        "--default-index",
+        "--keyring-provider",
+        "--link-mode",
+        "--python-platform",
+        "--exclude-newer",
+        "--reinstall-package",
+        "--upgrade-package",
+        "-P",
+        "--no-build-isolation-package",
+        "--config-file",
+        "--overrides",
+        "--build-constraints",
         "--implementation",
         "--abi",
         "--only-binary",
@@ -109,6 +127,17 @@ def pip_install(cmd: list[str]) -> PipInstall | None:
     while i < len(args):
         arg = args[i]
         nxt = args[i + 1] if i + 1 < len(args) else ""
+        if "${{" in arg and not arg.endswith("}}"):
+            # A CI expression split by the shell (`pkg.git@${{ github.sha }}`): its words are
+            # part of this argument, not packages.
+            j = i + 1
+            while j < len(args) and not args[j].endswith("}}"):
+                j += 1
+            args[i : j + 1] = [" ".join(args[i : j + 1])]
+            arg = args[i]
+        if arg.startswith("${{"):  # an expression standing alone is not a package either
+            i += 1
+            continue
         if arg in {"-r", "--requirement"}:
             out.requirement_files.append(nxt)
             i += 2

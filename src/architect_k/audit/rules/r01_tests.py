@@ -18,7 +18,17 @@ from architect_k.audit.shell import split_commands
 
 GATE_FLAGS = ("--cov-fail-under", "--fail-under")
 NOT_DEPLOYED = frozenset({"setup.py", "noxfile.py", "conftest.py", "manage.py"})
-NOT_DEPLOYED_DIRS = frozenset({"docs", "doc", "bench", "benchmarks", "examples", "notebooks"})
+NOT_DEPLOYED_DIRS = frozenset(
+    {"docs", "doc", "bench", "benchmarks", "examples", "notebooks", "samples", "hack", ".github"}
+    | {".devcontainer", "scripts", "hooks"}
+)
+# What makes code a deployed service: a serving framework, or a module named as an entry point.
+SERVING_IMPORTS = frozenset(
+    {"fastapi", "flask", "starlette", "uvicorn", "gunicorn", "bentoml", "litserve", "kserve"}
+    | {"ray.serve", "aiohttp.web", "grpc", "tornado", "sanic", "mlserver"}
+)
+SERVER_STEMS = frozenset({"serve", "server", "app", "api", "wsgi", "asgi", "service", "predict"})
+WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "InferenceService", "DaemonSet"})
 TEST_RUNNERS = frozenset({"pytest", "py.test", "coverage", "tox", "nox", "hatch"})
 
 
@@ -124,19 +134,51 @@ def _runs_tests(cmd: list[str]) -> bool:
     return words[0] == "make" and any("test" in w or "cov" in w or w == "check" for w in words[1:])
 
 
+def _shipped(rel: str) -> bool:
+    """Not documentation, samples, CI helpers, dev tooling or an unrendered template."""
+    parts = rel.split("/")
+    return (
+        not is_test_path(rel)
+        and parts[-1] not in NOT_DEPLOYED
+        and not any(p in NOT_DEPLOYED_DIRS for p in parts[:-1])
+        and "{{" not in rel
+    )
+
+
 def _deployed(repo: Repo) -> str | None:
-    """First artefact that gets deployed: app code, a Dockerfile or a Deployment manifest."""
-    for rel in repo.python:
-        parts = rel.split("/")
-        if is_test_path(rel) or parts[-1] in NOT_DEPLOYED or parts[0] in NOT_DEPLOYED_DIRS:
-            continue
-        return rel
-    if repo.dockerfiles:
-        return repo.dockerfiles[0]
+    """The artefact that makes the repository deployable, or None for a library, a template,
+    a research or notebook repository: a service image (a Dockerfile that is not a Jupyter
+    workstation), a workload manifest, or a server module (a serving framework imported, or a
+    module named like an entry point: serve.py, app.py, api.py)."""
+    for rel in repo.dockerfiles:
+        if _shipped(rel) and "jupyter" not in (repo.text(rel) or "").lower():
+            return rel
     for rel, doc in repo.k8s_docs():
-        if doc.get("kind") in {"Deployment", "StatefulSet", "InferenceService"}:
+        if doc.get("kind") in WORKLOAD_KINDS and _shipped(rel):
+            return rel
+    for rel in repo.python:
+        if not rel.endswith(".py") or not _shipped(rel) or rel.endswith("_pb2.py"):
+            continue
+        if posixpath.basename(rel)[:-3] in SERVER_STEMS:
+            return rel
+        mod = repo.module(rel)
+        if mod is not None and any(
+            v in SERVING_IMPORTS or v.rpartition(".")[0] in SERVING_IMPORTS
+            for v in mod.imports.values()
+        ):
             return rel
     return None
+
+
+def _other_language_tests(repo: Repo) -> bool:
+    """Go (``*_test.go`` with ``func Test``) and JS/TS (``*.test.ts``, ``*.spec.js``) suites."""
+    for rel in repo.files:
+        base = posixpath.basename(rel)
+        if base.endswith("_test.go") and "func Test" in (repo.text(rel) or ""):
+            return True
+        if (".test." in base or ".spec." in base) and base.endswith((".js", ".ts", ".tsx")):
+            return True
+    return False
 
 
 def _has_tests(repo: Repo) -> bool:
@@ -151,7 +193,7 @@ def _has_tests(repo: Repo) -> bool:
                 "test"
             ):
                 return True
-    return False
+    return _other_language_tests(repo)
 
 
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
@@ -161,16 +203,29 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     if target is None:
         return
     if not _has_tests(repo):
+        # One root cause: without tests a missing CI gate is the same finding, not another.
         yield Hit(target, 1, f"`{target}` is deployable and the repository has no unit tests")
+        return
     gates: list[Gate] = []
     ci_test_run: tuple[str, int] | None = None
+    ci_tools: set[str] = set()
     for rel in ci_files(repo):
         for step in steps(repo, rel):
             for cmd in split_commands(step.run):
                 if _runs_tests(cmd) and ci_test_run is None:
                     ci_test_run = (rel, step.line)
+                ci_tools.update(w.rpartition("/")[2] for w in cmd[:3])
                 gates.extend(_gates_in_tokens(cmd, rel, step.line))
-    gates.extend(_config_gates(repo))
+    # A gate counts only where CI runs it: a Makefile's --cov-fail-under binds when CI runs
+    # make, a noxfile's when it runs nox, tox.ini's when it runs tox; pyproject/setup.cfg/
+    # .coveragerc/pytest.ini are read by pytest and coverage themselves.
+    runner = {"Makefile": "make", "makefile": "make", "GNUmakefile": "make", "justfile": "just"}
+    runner |= {"noxfile.py": "nox", "tox.ini": "tox"}
+    gates.extend(
+        g
+        for g in _config_gates(repo)
+        if runner.get(posixpath.basename(g.path)) in ci_tools | {None}
+    )
     if ci_test_run is None:
         yield Hit(target, 1, "no CI pipeline runs the tests under a coverage gate")
         return

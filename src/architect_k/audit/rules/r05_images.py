@@ -21,14 +21,24 @@ _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _SEMVER = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.\-+]+)?$")
 
 
+# A tag that carries its build date (minio's RELEASE.2020-10-18T21-54-12Z) names one build.
+_DATED = re.compile(r"(?:^|\D)20\d\d-?[01]\d-?[0-3]\d(?:\D|$)")
+
+
 def _templated(ref: str) -> bool:
     return "$" in ref or "{{" in ref
+
+
+def _not_a_reference(ref: str) -> bool:
+    """``ko://`` import paths (ko builds them and writes a digest at deploy time) and policy
+    patterns such as ``*@sha256:*`` are not image references to pin."""
+    return ref.startswith("ko://") or "*" in ref
 
 
 def _pinned(tag: str | None, digest: str | None) -> bool:
     if digest is not None:
         return bool(_DIGEST.match(digest))
-    return tag is not None and bool(_SEMVER.match(tag))
+    return tag is not None and bool(_SEMVER.match(tag) or _DATED.search(tag))
 
 
 def _why(ref: str, tag: str | None, digest: str | None) -> str:
@@ -63,7 +73,7 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     for path, doc in repo.k8s_docs():
         folder = posixpath.dirname(path)
         for c in containers(doc, path):
-            if not c.image or _templated(c.image):
+            if not c.image or _templated(c.image) or _not_a_reference(c.image):
                 continue
             name, tag, digest = split_image(c.image)
             if digest is None and (folder, name) in overrides:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from architect_k.audit.k8s import kustomize_patches
 from architect_k.audit.model import Hit, Rule
 from architect_k.audit.repo import Repo
 from architect_k.audit.yamlio import line_of, node_line
@@ -20,15 +21,32 @@ def _is_positive(value: Any) -> bool:
 
 
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
-    """Deployments only: Argo ``Rollout`` objects carry their own rollback schema."""
+    """Deployments only: Argo ``Rollout`` objects carry their own rollback schema.
+
+    Kustomize-aware: a patch file (named in a kustomization, or a Deployment without the
+    required spec.selector) is judged as part of the object it patches, so the patch is not
+    reported on its own, and a strategy a patch sets counts for the base it patches.
+    """
+    patches = kustomize_patches(repo)
+    patched: dict[str, Any] = {}
+    deployments = []
     for path, doc in repo.k8s_docs():
         if doc.get("kind") != "Deployment":
             continue
         name = (doc.get("metadata") or {}).get("name", "?")
         spec = doc.get("spec")
+        # apps/v1 requires spec.selector: a Deployment without one is a patch fragment even
+        # when no kustomization in the repository names it (overlays assembled elsewhere).
+        partial = not isinstance(spec, dict) or "selector" not in spec
+        if path in patches or partial:
+            if isinstance(spec, dict) and isinstance(spec.get("strategy"), dict):
+                patched[str(name)] = spec["strategy"]
+            continue
+        deployments.append((path, doc, name, spec))
+    for path, doc, name, spec in deployments:
         if not isinstance(spec, dict):
             continue
-        strategy = spec.get("strategy")
+        strategy = patched.get(str(name), spec.get("strategy"))
         if not isinstance(strategy, dict):
             yield Hit(
                 path,

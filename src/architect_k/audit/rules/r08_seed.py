@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
 from collections.abc import Iterator
 
 from architect_k.audit.model import Hit, Rule
@@ -26,6 +27,15 @@ SEED_ALL_ROOTS = frozenset(
 )
 
 
+# A project's own seeding helper (set_seed(42), seed_everything(), fix_seeds()), possibly
+# imported from a package the audit cannot read: it seeds every generator by convention.
+_SEED_HELPER = re.compile(
+    r"(?:set|fix|init|seed)_?(?:all_|global_|random_)?seeds?(?:_everything|_all)?"
+)
+# Entry points that start a model server fit at load time; they are not training runs.
+_SERVES = frozenset({"ModelServer", "run_app"})
+
+
 def _is_main_guard(node: ast.stmt) -> bool:
     if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
         return False
@@ -42,10 +52,14 @@ def is_entrypoint(repo: Repo, mod: PyModule) -> bool:
     return any(_is_main_guard(s) for s in mod.tree.body)
 
 
-def seeds(nodes: list[tuple[PyModule, ast.AST]]) -> set[str]:
-    """Which generators are seeded: a subset of {'python', 'numpy', 'torch'}."""
+def seeds(repo: Repo, nodes: list[tuple[PyModule, ast.AST]]) -> set[str]:
+    """Which generators are seeded: a subset of {'python', 'numpy', 'torch'}.
+
+    A seeding helper the audit can read is judged by what it calls (it is among ``nodes``);
+    one it cannot resolve (an installed package's ``set_seed(42)``) is taken at its word.
+    """
     found: set[str] = set()
-    for _, call, name in calls(nodes):
+    for cur, call, name in calls(nodes):
         tail = last(name)
         root = name.split(".")[0]
         if name == "random.seed":
@@ -56,7 +70,11 @@ def seeds(nodes: list[tuple[PyModule, ast.AST]]) -> set[str]:
             found.add("numpy")
         elif name in {"torch.manual_seed", "torch.random.manual_seed"}:
             found.add("torch")
-        elif tail in SEED_ALL and root in SEED_ALL_ROOTS:
+        elif (tail in SEED_ALL and root in SEED_ALL_ROOTS) or (
+            _SEED_HELPER.fullmatch(tail.lower())
+            and (call.args or call.keywords)
+            and repo.resolve(cur, call) is None
+        ):
             found |= {"python", "numpy", "torch"}
     return found
 
@@ -74,10 +92,10 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
         if mod is None or not is_entrypoint(repo, mod):
             continue
         nodes = context(repo, mod)
-        if not trains(nodes):
+        if not trains(nodes) or any(last(n) in _SERVES for _, _, n in calls(nodes)):
             continue
         required = {"python", "numpy"} | ({"torch"} if uses_torch(nodes) else set())
-        missing = required - seeds(nodes)
+        missing = required - seeds(repo, nodes)
         if missing:
             names = {
                 "python": "random.seed",

@@ -34,7 +34,15 @@ PUSH_ACTIONS = (
 )
 
 
+# Stores that are not a release: the workflow's own artifact storage and cache, and the
+# throwaway registries of an e2e cluster (kind's local registry, localhost).
+EPHEMERAL_ACTIONS = frozenset({"actions/upload-artifact", "actions/cache", "actions/cache/save"})
+_LOCAL_REGISTRY = re.compile(r"^(?:localhost|127\.0\.0\.1|kind-registry|registry\.local)(?::\d+)?/")
+
+
 def _command_push(cmd: list[str]) -> bool:
+    if any(_LOCAL_REGISTRY.match(w) for w in cmd[1:]):
+        return False  # pushes to the ephemeral registry of a test cluster
     words = [w.rpartition("/")[2] for w in cmd]
     if (
         len(words) >= 2
@@ -93,7 +101,8 @@ def _classify(repo: Repo, step: Step) -> tuple[bool, bool]:
         value = str(step.with_.get("push", "true" if "hub" in step.uses else "false")).lower()
         push = value not in {"false", "0", ""}
     words = set(_WORDS.split(step.name.lower()))
-    if words & {"publish", "register", "upload"} and "model" in words:
+    ephemeral = step.uses.split("@")[0] in EPHEMERAL_ACTIONS
+    if words & {"publish", "register", "upload"} and "model" in words and not ephemeral:
         push = True
     for cmd in split_commands(step.run):
         if _command_push(cmd):

@@ -14,7 +14,22 @@ from architect_k.audit.yamlio import node_line
 
 SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "Rollout"})
 # CRDs whose whole purpose is model serving.
-INFERENCE_CRDS = frozenset({"InferenceService", "SeldonDeployment", "ServingRuntime"})
+INFERENCE_CRDS = frozenset(
+    {"InferenceService", "SeldonDeployment", "ServingRuntime", "LLMInferenceService"}
+)
+# A workload named or built like one of these runs the platform around models (controllers,
+# web UIs, gateways, proxies, schedulers, brokers, stores), not an online inference service,
+# even when it carries the platform's name (kserve-controller-manager, seldon-envoy).
+NOT_INFERENCE_WORDS = frozenset(
+    {
+        "controller", "operator", "manager", "webhook", "web", "ui", "dashboard", "frontend",
+        "gateway", "gateways", "proxy", "envoy", "istio", "kourier", "ingress", "router",
+        "scheduler", "dataflow", "hodometer", "agent", "broker", "kafka", "zookeeper",
+        "redis", "minio", "postgres", "postgresql", "mysql", "seaweedfs", "prometheus",
+        "grafana", "jaeger", "otel", "collector", "keda", "cert", "dex", "oauth2", "feast",
+        "feature", "explainer", "logger", "dumper",
+    }
+)  # fmt: skip
 INFERENCE_WORDS = frozenset(
     {
         "inference",
@@ -41,6 +56,7 @@ INFERENCE_WORDS = frozenset(
         "tfserving",
     }
 )
+_LONG_VETO = tuple(w for w in NOT_INFERENCE_WORDS if len(w) >= 5)
 MONITOR_WORDS = frozenset({"psi", "drift", "evidently"})
 _SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -80,12 +96,23 @@ def _identity(doc: dict[str, Any]) -> set[str]:
 
 
 def _is_inference(doc: dict[str, Any]) -> bool:
+    """An online inference service: a serving CRD, or a long-running workload whose name,
+    labels, image and args say it serves a model and nothing says it is platform plumbing.
+    Jobs and CronJobs are batch work, not deployments to monitor online."""
     kind = doc.get("kind")
     if kind in INFERENCE_CRDS:
         return True
-    if kind == "Service" and str(doc.get("apiVersion", "")).startswith("serving.knative.dev"):
-        return bool(_identity(doc) & INFERENCE_WORDS)
-    return kind in SERVING_KINDS and bool(_identity(doc) & INFERENCE_WORDS)
+    knative = kind == "Service" and str(doc.get("apiVersion", "")).startswith("serving.knative.dev")
+    if not knative and kind not in SERVING_KINDS:
+        return False
+    meta = doc.get("metadata") or {}
+    raw_labels = meta.get("labels")
+    labels: dict[Any, Any] = raw_labels if isinstance(raw_labels, dict) else {}
+    # What the workload calls itself decides the veto; sidecars (an agent, an envoy) do not.
+    own = _tokens([meta.get("name"), *labels.values()])
+    # Run-together names (modelgateway) are matched by the longer words as substrings.
+    vetoed = any(w in NOT_INFERENCE_WORDS or any(v in w for v in _LONG_VETO) for w in own)
+    return bool(_identity(doc) & INFERENCE_WORDS) and not vetoed
 
 
 def _python_monitor(repo: Repo) -> bool:
@@ -126,11 +153,20 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
             monitored = True
     if not inference or monitored or _python_monitor(repo):
         return
-    for path, doc in inference:
-        name = (doc.get("metadata") or {}).get("name", "?")
-        yield Hit(
-            path,
-            node_line(doc),
-            f"inference {doc.get('kind')} `{name}` ships with no PSI "
-            "monitor anywhere in the repository",
-        )
+    # One root cause (no monitor in the repository), so one finding at the first workload,
+    # with the others named, rather than one per manifest.
+    inference.sort(key=lambda item: (item[0], node_line(item[1])))
+    path, doc = inference[0]
+    name = (doc.get("metadata") or {}).get("name", "?")
+    others = [f"{p}:{node_line(d)}" for p, d in inference[1:]]
+    more = ""
+    if others:
+        shown = ", ".join(others[:3])
+        more = f"; also {len(others)} more inference workload(s): {shown}"
+        more += " ..." if len(others) > 3 else ""
+    yield Hit(
+        path,
+        node_line(doc),
+        f"inference {doc.get('kind')} `{name}` ships with no PSI monitor anywhere in the "
+        f"repository{more}",
+    )

@@ -128,6 +128,26 @@ def _pyproject_deps(data: dict[str, Any]) -> list[str]:
 
 
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
+    """One finding per unpinned dependency per file: the same package installed again in the
+    same Dockerfile or workflow is one root cause, reported once with its other lines."""
+    first: dict[tuple[str, str], Hit] = {}
+    again: dict[tuple[str, str], list[int]] = {}
+    for hit in _hits(repo, rule):
+        key = (hit.path, hit.verdict)
+        if key in first:
+            if hit.line != first[key].line:
+                again.setdefault(key, []).append(hit.line)
+            continue
+        first[key] = hit
+    for key, hit in first.items():
+        lines = sorted(set(again.get(key, [])))
+        if lines:
+            also = ", ".join(str(n) for n in lines)
+            hit = Hit(hit.path, hit.line, f"{hit.verdict} (again at line(s) {also})")
+        yield hit
+
+
+def _hits(repo: Repo, rule: Rule) -> Iterator[Hit]:
     """Requirements files, pyproject ranges without a lock, Dockerfile and CI installs."""
     locks = _Locks(repo, rule)
     for rel in repo.requirements:
@@ -144,7 +164,11 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
         if loose and not locks.any_lock():
             lines = repo.lines(rel)
             for dep in loose:
-                number = next((i for i, t in enumerate(lines, 1) if dep in t), 1)
+                # The quoted entry, not the first substring match (``name = "x"`` lines).
+                number = next(
+                    (i for i, t in enumerate(lines, 1) if f'"{dep}"' in t or f"'{dep}'" in t),
+                    next((i for i, t in enumerate(lines, 1) if dep in t), 1),
+                )
                 yield Hit(rel, number, f"dependency `{dep}` is a range and no pinned lock exists")
     for rel in repo.dockerfiles:
         lock_seen = False
