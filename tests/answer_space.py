@@ -247,13 +247,8 @@ def schemas(
     label_strategy: st.SearchStrategy[str] | None = None,
     target: st.SearchStrategy[tuple[dict[str, Any], bool]] | None = None,
     max_columns: int = 40,
-    require_numeric: bool = False,
 ) -> tuple[dict[str, Any], bool]:
-    """A dataset schema of 2 to `max_columns` columns for `task`; see `targets` for the flag.
-
-    `require_numeric` keeps at least one int or float feature (the generated PSI tests still
-    need one: see I11-findings D11).
-    """
+    """A dataset schema of 2 to `max_columns` columns for `task`; see `targets` for the flag."""
     if target is None:
         target = targets(task, labels if label_strategy is None else label_strategy)
     target_spec, explicit_task = draw(target)
@@ -268,8 +263,7 @@ def schemas(
         if label_strategy is not None and spec["dtype"] == "category":
             spec["categories"] = draw(st.lists(label_strategy, min_size=2, max_size=6, unique=True))
         columns[name] = spec
-    usable = {"int", "float"} if require_numeric else {"int", "float", "bool", "category"}
-    if not any(s["dtype"] in usable for s in columns.values()):
+    if not any(s["dtype"] in {"int", "float", "bool", "category"} for s in columns.values()):
         columns[feature_names[0]] = draw(column_specs("float"))
     # The target sits anywhere among the columns, not only last.
     at = draw(st.integers(0, len(columns)))
