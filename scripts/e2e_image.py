@@ -177,8 +177,8 @@ def private_daemon(data_root: Path) -> Iterator[Docker]:
         except subprocess.TimeoutExpired:
             daemon.kill()
             daemon.wait()
-        shutil.rmtree(data_root, ignore_errors=True)
-        shutil.rmtree(exec_root, ignore_errors=True)
+        # rm(1) is several times faster than shutil.rmtree over a few hundred thousand files.
+        run(["rm", "-rf", str(data_root), str(exec_root)], timeout=1800, check=False)
         daemon_log.unlink(missing_ok=True)
 
 
@@ -710,6 +710,30 @@ def drive(client: Client, reference: Mapping[str, Any], figures: Figures, starte
     check(status == 200 and len(families) > 3, f"/metrics scrapeable ({len(families)} families)")
 
 
+def check_probes(
+    docker: Docker, container: str, manifest: Mapping[str, Any], client: Client, port: int
+) -> None:
+    """The Deployment's probes pass when run as the kubelet runs them (it has no credentials)."""
+    spec = manifest["spec"]["template"]["spec"]["containers"][0]
+    for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+        probe = spec.get(kind)
+        if probe is None:
+            continue
+        if "exec" in probe:
+            command = probe["exec"]["command"]
+            passed = docker("exec", container, *command, check=False).returncode == 0
+            what = " ".join(command)
+        elif "httpGet" in probe:
+            status = request(client, probe["httpGet"]["path"], auth=False)[0]
+            passed, what = 200 <= status < 400, f"GET {probe['httpGet']['path']} {status}"
+        elif "tcpSocket" in probe:
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                passed, what = True, "TCP connect"
+        else:
+            raise E2EError(f"{kind}: unsupported probe {sorted(probe)}")
+        check(passed, f"{kind} passes as the kubelet runs it ({what})")
+
+
 def _without_client_certificate(client: Client, body: Any) -> str | None:
     """mTLS: how a client that trusts the server but shows no certificate is turned away."""
     bare = Client(client.base_url, context=ssl.create_default_context(cafile=client.ca_file))
@@ -781,6 +805,7 @@ def exercise(
     docker("run", "--detach", "--name", container, "--network", "host", *args, image)
     try:
         drive(client, reference, figures, started)
+        check_probes(docker, container, manifest, client, port)
         listening = docker("exec", container, "cat", "/proc/net/tcp", "/proc/net/tcp6").stdout
         wildcard = re.search(rf"^\s*\d+: 0+:{port:04X} 0+:0000 0A", listening, re.M)
         check(
