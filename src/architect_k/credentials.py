@@ -71,7 +71,8 @@ _QUALIFIERS = frozenset(
     {
         "seconds", "timeout", "size", "limit", "interval", "days", "hours", "minutes", "mode",
         "strategy", "algorithm", "version", "refresh", "lifetime", "age", "scope", "scopes",
-        "audience", "issuer",
+        "audience", "issuer", "accuracy", "usage", "logprob", "logprobs", "ids", "budget",
+        "stats", "counts", "per",
     }
 )  # fmt: skip
 # Words before "token" that make it a tokenizer's special token or an OpenAPI field.

@@ -277,8 +277,33 @@ def _yaml_credentials(rel: str, docs: list[Any]) -> Iterator[Credential]:
                         continue
                 if isinstance(key, str) and isinstance(val, str) and _bound_literal(rel, key, text):
                     yield Credential(rel, line, "yaml", key, f"`{key}` holds a literal")
+                elif isinstance(val, str) and _carries_config(doc, key, text):
+                    # A config file or JSON blob carried in a value (rclone.conf: |, a
+                    # credentials JSON): its own `name = value` lines are read too.
+                    block = "\n" in text.strip()
+                    for i, part in enumerate(text.splitlines()):
+                        for name, value, _col in assignments(part):
+                            if not is_test_path(rel) or looks_random(value):
+                                where = line + i + 1 if block else line
+                                detail = f"`{name}` holds a literal"
+                                yield Credential(rel, where, "yaml", name, detail)
+                                break
+                    if len(text) >= 16:
+                        yield from _scan_value(rel, line, text)
                 elif isinstance(val, str) and len(text) >= 16:
                     yield from _scan_value(rel, line, text)
+
+
+_CONFIG_KEY = re.compile(r".+\.(?:conf|cfg|ini|toml|json|ya?ml|env|properties|sh)$")
+
+
+def _carries_config(doc: Any, key: Any, text: str) -> bool:
+    """A multi-line value that is itself a config file (a ConfigMap or Secret entry, a key named
+    like a file), not prose or an example response in an OpenAPI description."""
+    if not any(ch.isspace() for ch in text.strip()):
+        return False
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    return kind in {"Secret", "ConfigMap"} or _CONFIG_KEY.fullmatch(str(key)) is not None
 
 
 def _is_certificate(key: str, value: str) -> bool:
