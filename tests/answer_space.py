@@ -204,7 +204,8 @@ def targets(
     """A target column for `task`, and whether `task_type` must be answered (not derived)."""
     if task == "regression":
         dtype = draw(st.sampled_from(("int", "float")))
-        scale = 10 ** draw(st.floats(0 if dtype == "int" else -3, 6))
+        lowest = 0 if dtype == "int" else -3
+        scale = 10 ** draw(st.sampled_from((lowest, 6)) | st.floats(lowest, 6))
         offset = draw(st.floats(-scale, scale)) if draw(st.booleans()) else 0.0
         low, high = (round(offset), round(offset + scale)) if dtype == "int" else (
             offset,
@@ -252,7 +253,8 @@ def schemas(
     if target is None:
         target = targets(task, labels if label_strategy is None else label_strategy)
     target_spec, explicit_task = draw(target)
-    count = draw(st.integers(2, max_columns))
+    # The limits themselves, not only what lies between them.
+    count = draw(st.sampled_from((2, max_columns)) | st.integers(2, max_columns))
     names = draw(st.lists(column_names, min_size=count, max_size=count, unique=True))
     target_name, feature_names = names[0], names[1:]
     columns: dict[str, Any] = {}

@@ -188,6 +188,17 @@ def test_finance_and_medical_need_protected_attributes(churn: dict[str, Any]) ->
     assert "protected_attributes" not in _problems(churn)
 
 
+def test_a_schema_whose_only_features_are_protected_is_refused(churn: dict[str, Any]) -> None:
+    # Found by tests/test_answer_space.py: the service had nothing to log or monitor.
+    churn["dataset_schema"]["columns"] = {
+        "contract": churn["dataset_schema"]["columns"]["contract"],
+        "churned": {"dtype": "bool"},
+    }
+    churn["protected_attributes"] = ["contract"]
+    assert any("every usable feature is protected" in m
+               for m in _problems(churn)["protected_attributes"])
+
+
 # Assembled at run time so that this file itself holds no credential-shaped literal (R2).
 FAKE_CREDENTIALS = [
     "AKIA" + "Q3ZB7RW4MNX2KD6T",

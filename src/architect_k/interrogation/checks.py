@@ -463,4 +463,18 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
                 )
         if len(set(protected)) != len(protected):
             bad("protected_attributes", "names repeat")
+        unprotected = [
+            name
+            for name, spec in schema["columns"].items()
+            if name != schema["target"]
+            and name not in protected
+            and spec["dtype"] in {"int", "float", "bool", "category"}
+        ]
+        if not unprotected:
+            bad(
+                "protected_attributes",
+                "every usable feature is protected: the prediction log and the drift monitor "
+                "never record protected values (and finance and medical models do not train on "
+                "them), so add a feature that is not protected",
+            )
     return problems
