@@ -255,10 +255,14 @@ def wheelhouse(service: Path) -> Path:
     ]
     lines = (service / "requirements.lock").read_text().splitlines()
     wanted = [Requirement(line) for line in [*lines, *build_requires] if _is_pin(line)]
+    pins = {canonicalize_name(r.name): r.specifier for r in wanted}
     have: dict[str, list[Version]] = {}
     for wheel in wheels.glob("*.whl"):
         name, version, *_ = parse_wheel_filename(wheel.name)
-        have.setdefault(name, []).append(version)
+        if name in pins and pins[name].contains(version):
+            have.setdefault(name, []).append(version)
+        else:
+            wheel.unlink()  # left by an older lock: the cache holds one lock's wheels only
     missing = [
         str(r)
         for r in wanted
