@@ -56,7 +56,7 @@ from packaging.version import Version
 from prometheus_client.parser import text_string_to_metric_families
 
 from architect_k import REPO_ROOT
-from architect_k.render import render_example
+from architect_k.render import render_example, training_args
 
 CACHE = REPO_ROOT / ".cache" / "e2e-image"
 WORK = REPO_ROOT / "build" / "e2e-image"
@@ -255,10 +255,14 @@ def wheelhouse(service: Path) -> Path:
     ]
     lines = (service / "requirements.lock").read_text().splitlines()
     wanted = [Requirement(line) for line in [*lines, *build_requires] if _is_pin(line)]
+    pins = {canonicalize_name(r.name): r.specifier for r in wanted}
     have: dict[str, list[Version]] = {}
     for wheel in wheels.glob("*.whl"):
         name, version, *_ = parse_wheel_filename(wheel.name)
-        have.setdefault(name, []).append(version)
+        if name in pins and pins[name].contains(version):
+            have.setdefault(name, []).append(version)
+        else:
+            wheel.unlink()  # left by an older lock: the cache holds one lock's wheels only
     missing = [
         str(r)
         for r in wanted
@@ -352,28 +356,17 @@ class Service:
         return run([sys.executable, *args], env=env, cwd=self.path, timeout=timeout)
 
 
-def render_and_train(answers: Mapping[str, Any], destination: Path) -> Service:
-    """Render `answers` into `destination`, make its sample data and train it."""
+def render_and_train(example: Path, destination: Path, **overrides: Any) -> Service:
+    """Render `example` (plus `overrides`) into `destination`, make its sample data, train it."""
     shutil.rmtree(destination, ignore_errors=True)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    answers_file = destination.parent / f"{destination.name}.answers.yml"
-    answers_file.write_text(yaml.safe_dump(dict(answers), sort_keys=False))
-    render_example(answers_file, destination)
+    render_example(example, destination, **overrides)
     rendered = yaml.safe_load((destination / ".copier-answers.yml").read_text())
     package = next(p.name for p in (destination / "src").iterdir() if (p / "serve").is_dir())
     app = package.replace("_", "-")
     service = Service(destination, package, app, str(rendered["auth_mode"]))
     service.python("-m", f"{package}.sample_data", "--rows", "5000", "--out", "data/sample.csv")
-    service.python(
-        "-m",
-        f"{package}.train",
-        "--config",
-        "configs/train.yaml",
-        "--data",
-        "data/sample.csv",
-        "--output",
-        "artifacts",
-    )
+    service.python(*training_args(package))
     return service
 
 
@@ -895,11 +888,11 @@ def trivy_config(dockerfile: Path) -> None:
 
 
 def variants(example: Path) -> list[tuple[str, dict[str, Any]]]:
-    """The example as written, and the same answers served over mutual TLS."""
+    """Overrides of the example: none, and the other auth mode (an mTLS twin of an OAuth2 one)."""
     answers: dict[str, Any] = yaml.safe_load(example.read_text())
     other = "mtls" if answers["auth_mode"] == "oauth2" else "oauth2"
-    twin = {**answers, "auth_mode": other, "project_name": f"{answers['project_name']} {other}"}
-    return [(example.stem, answers), (f"{example.stem}-{other}", twin)]
+    twin = {"auth_mode": other, "project_name": f"{answers['project_name']} {other}"}
+    return [(example.stem, {}), (f"{example.stem}-{other}", twin)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -918,9 +911,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     exclusive(CACHE / "run.lock")
     services = []
-    for name, answers in variants(args.example):
+    for name, overrides in variants(args.example):
         log(f"{name}: render and train")
-        services.append((name, render_and_train(answers, WORK / name)))
+        services.append((name, render_and_train(args.example, WORK / name, **overrides)))
     results: list[Figures] = []
     bases = sorted({image for _, s in services for image in base_images(s.path / "Dockerfile")})
     # The daemon and its data root exist for this run only: every image and layer goes with it.

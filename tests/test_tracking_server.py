@@ -28,6 +28,8 @@ import psycopg
 import pytest
 from mlflow.tracking import MlflowClient
 
+from architect_k.render import training_args
+
 pytestmark = pytest.mark.slow
 
 EXAMPLE = "churn"
@@ -174,19 +176,7 @@ def train_in(service: Path, tracking_uri: str, *args: str) -> subprocess.Complet
 
 
 def train(service: Path, server: TrackingServer, *extra: str) -> subprocess.CompletedProcess[str]:
-    return train_in(
-        service,
-        server.uri,
-        "-m",
-        f"{PACKAGE}.train",
-        "--config",
-        "configs/train.yaml",
-        "--data",
-        "data/sample.csv",
-        "--output",
-        "artifacts",
-        *extra,
-    )
+    return train_in(service, server.uri, *training_args(PACKAGE, *extra))
 
 
 def test_training_registers_on_the_server_and_the_gate_refuses_a_weak_model(

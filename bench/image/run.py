@@ -15,7 +15,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
 import e2e_image as e2e
-import yaml
 
 from architect_k import REPO_ROOT
 
@@ -25,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 def main() -> int:
     """Build both images, print and save the sizes."""
     example = REPO_ROOT / "examples" / "churn.yml"
-    service = e2e.render_and_train(yaml.safe_load(example.read_text()), e2e.WORK / "bench-churn")
+    service = e2e.render_and_train(example, e2e.WORK / "bench-churn")
     sizes: dict[str, int] = {}
     seconds: dict[str, float] = {}
     with (

@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from architect_k.render import render_example  # noqa: E402
+from architect_k.render import render_example, training_args  # noqa: E402
 
 PACKAGE = "churn_service"
 KEYS = ("rps", "p50_ms", "p99_ms", "errors", "cold_start_s")
@@ -92,16 +92,7 @@ def prepare(repo: Path, python: str) -> tuple[Path, dict[str, str]]:
         subprocess.run([python, *args], cwd=repo, env=env, check=True, capture_output=True)
 
     run("-m", f"{PACKAGE}.sample_data", "--rows", "2000", "--out", "data/sample.csv")
-    run(
-        "-m",
-        f"{PACKAGE}.train",
-        "--config",
-        "configs/train.yaml",
-        "--data",
-        "data/sample.csv",
-        "--output",
-        "artifacts",
-    )
+    run(*training_args(PACKAGE))
     return repo / "artifacts" / "model", env
 
 

@@ -96,3 +96,18 @@ def render_answers(
             skip_tasks=not tasks,
         )
     return destination
+
+
+def training_args(package: str, *extra: str) -> list[str]:
+    """`python` arguments that train a rendered service on data/sample.csv, as `make train` does."""
+    return [
+        "-m",
+        f"{package}.train",
+        "--config",
+        "configs/train.yaml",
+        "--data",
+        "data/sample.csv",
+        "--output",
+        "artifacts",
+        *extra,
+    ]
