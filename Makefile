@@ -96,3 +96,14 @@ bench-psi: venv
 .PHONY: bench-image
 bench-image: venv
 	$(PY) bench/image/run.py
+
+# Precision/recall of the audit on the real-world corpus (tests/real_corpus/README.md): exits
+# non-zero below target; skips with a message when the checkouts in .corpus/ are absent.
+.PHONY: bench-audit-real
+bench-audit-real: venv
+	$(PY) tests/real_corpus/score.py
+
+# The full audit of the corpus's largest repository (kserve) vs checkov on the same tree.
+.PHONY: bench-audit-big
+bench-audit-big: venv lint-tools
+	CHECKOV=.venv-lint/bin/checkov PYTHONPATH=src $(PY) bench/audit/big_repo.py

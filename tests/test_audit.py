@@ -10,6 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from architect_k import SCAR_LEDGER_DIR
 from architect_k.audit import run_audit
@@ -235,18 +237,27 @@ def test_fix_redacts_kubernetes_env_and_python(
     compile(source, "db.py", "exec")
 
 
-def test_credentials_without_detect_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    from architect_k.audit.rules import r02_credentials
+# Assembled at run time so that this file itself holds no credential-shaped literal (R2).
+_SHAPES = [
+    "AKIA" + "Q3ZB7RW4MNX2KD6T",
+    "ghp_" + "a1B2" * 10,
+    "xoxb-" + "1234567890-abcdefghij",
+    "postgresql://svc:" + "Xk29fLq0vPz7@db/x",
+    "hunter2" + "hunter2",
+    "AKIA" + "IOSFODNN7EXAMPLE",
+    "[UNK]",
+    "testing",
+]
 
-    r02_credentials._detect_secrets_plugins.cache_clear()
-    monkeypatch.setitem(__import__("sys").modules, "detect_secrets", None)
-    monkeypatch.setitem(__import__("sys").modules, "detect_secrets.core.plugins.util", None)
-    try:
-        assert r02_credentials._detect_secrets_plugins() == ()
-        result = run_audit(FIXTURES / "R2" / "violating" / "aws_key_in_yaml_config", rules=["R2"])
-        assert result.findings
-    finally:
-        r02_credentials._detect_secrets_plugins.cache_clear()
+
+@pytest.mark.parametrize("value", _SHAPES)
+def test_interrogation_and_r2_are_one_detector(tmp_path: Path, value: str) -> None:
+    from architect_k.credentials import credential_kind
+
+    answer = f"password = {value}"
+    (tmp_path / "settings.toml").write_text(f'password = "{value}"\n')
+    in_file = bool(run_audit(tmp_path, rules=["R2"]).findings)
+    assert in_file == (credential_kind(answer) is not None)
 
 
 def test_audit_core_imports_only_stdlib_and_yaml() -> None:
@@ -267,3 +278,102 @@ def test_audit_core_imports_only_stdlib_and_yaml() -> None:
         env={**os.environ, "PYTHONPATH": src},
     )
     assert out.stdout.strip() == "[]"
+
+
+# -- real-repository classes: skips, streaming YAML, one finding per root cause ----------------
+def test_every_file_not_read_is_reported_in_all_formats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "big.yaml").write_text("a: " + "x" * 2_100_000 + "\n")
+    (tmp_path / "chart.yaml").write_text("image: {{ .Values.image }}\n  bad: [\n")
+    (tmp_path / "job.py").write_text("def f(:\n    {{ cookiecutter.name }}\n")
+    (tmp_path / "crds.yaml").write_text(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec: {}\n"
+    )
+    for version in ("v0.1.0", "v0.2.0"):
+        (tmp_path / "install" / version).mkdir(parents=True)
+        (tmp_path / "install" / version / "bundle.yaml").write_text("kind: Deployment\n")
+    code, payload = _json_main([str(tmp_path)], capsys)
+    assert code == 0  # nothing blocking: the archive's Deployment is not audited
+    reasons = {s["path"]: s["reason"] for s in payload["skipped"]}
+    assert reasons["big.yaml"].startswith("too large")
+    assert reasons["chart.yaml"].startswith("YAML does not parse")
+    assert reasons["job.py"].startswith("Python does not parse")
+    assert reasons["crds.yaml"].startswith("CustomResourceDefinition not read")
+    assert {"install/v0.1.0/", "install/v0.2.0/"} <= set(reasons)
+    assert payload["summary"]["skipped"] == len(reasons) == 6
+    assert "bundle.yaml" not in json.dumps(payload["findings"])
+    main([str(tmp_path)])
+    text = capsys.readouterr().out
+    assert "not read in full, vendored release archive: 2" in text
+    out = tmp_path / "r.sarif"
+    main([str(tmp_path), "--format", "sarif", "--output", str(out)])
+    notes = json.loads(out.read_text())["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert len(notes) == 6
+
+
+def test_two_version_folders_make_an_archive_one_does_not(tmp_path: Path) -> None:
+    (tmp_path / "docs" / "3.3").mkdir(parents=True)
+    (tmp_path / "docs" / "3.3" / "app.py").write_text("x = 1\n")
+    (tmp_path / "release" / "v1.0.0").mkdir(parents=True)
+    (tmp_path / "release" / "v1.0.0" / "a.yaml").write_text("a: 1\n")
+    result = run_audit(tmp_path, rules=["R5"])
+    assert result.skipped == [] and result.files_scanned == 2
+
+
+@given(
+    docs=st.lists(
+        st.one_of(
+            st.dictionaries(
+                st.sampled_from(["kind", "name", "image", "spec", "ports"]),
+                st.one_of(st.integers(0, 9), st.sampled_from(["a", "b: c", "---"])),
+                min_size=1,
+            ),
+            st.just({"kind": "CustomResourceDefinition", "spec": {"x": 1}}),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_streamed_documents_match_pyyaml_with_exact_lines(docs: list[dict[str, object]]) -> None:
+    from architect_k.audit import yamlio
+
+    text = yaml.safe_dump_all(docs, explicit_start=True, sort_keys=False)
+    skipped: list[int] = []
+    loaded = yamlio.load_all(text, skipped)
+    kept = [d for d in docs if d.get("kind") != "CustomResourceDefinition"]
+    assert loaded == kept
+    lines = text.splitlines()
+    for doc in loaded:
+        for key, line in doc.key_lines.items():
+            assert lines[line - 1].startswith(f"{key}:")
+    assert [lines[n - 1] for n in skipped] == ["kind: CustomResourceDefinition"] * (
+        len(docs) - len(kept)
+    )
+
+
+def test_repeated_root_causes_are_one_finding(tmp_path: Path) -> None:
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    jobs = "".join(
+        f"  j{i}:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pip install torch\n"
+        for i in range(3)
+    )
+    (wf / "ci.yml").write_text(f"name: ci\non: push\njobs:\n{jobs}")
+    r12 = run_audit(tmp_path, rules=["R12"]).findings
+    assert len(r12) == 1 and r12[0].line == 7
+    assert r12[0].verdict.endswith("(again at line(s) 11, 15)")
+    for i in range(3):
+        (tmp_path / f"isvc{i}.yaml").write_text(
+            "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n"
+            f"metadata:\n  name: m{i}\nspec: {{}}\n"
+        )
+    r11 = run_audit(tmp_path, rules=["R11"]).findings
+    assert len(r11) == 1 and "also 2 more inference workload(s)" in r11[0].verdict
+
+
+def test_notebook_findings_name_the_cell_and_the_file_line() -> None:
+    case = FIXTURES / "R2" / "violating" / "notebook_literal_key"
+    [finding] = run_audit(case, rules=["R2"]).findings
+    text = (case / "explore.ipynb").read_text().splitlines()
+    assert "minio123" in text[finding.line - 1] and "(cell 2)" in finding.verdict

@@ -67,7 +67,10 @@ def _context(example_name: str) -> dict[str, Any]:
     answers_file = REPO_ROOT / "examples" / f"{example_name}.yml"
     result = subprocess.run(
         [sys.executable, "-c", _DERIVE, str(answers_file)],
-        capture_output=True, text=True, check=True, cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
     )
     context: dict[str, Any] = json.loads(result.stdout)
     return context
@@ -87,18 +90,16 @@ def built(rendered_examples: dict[str, Path]) -> dict[str, dict[str, list[dict[s
     return builds
 
 
-def docs_of(built: dict[str, dict[str, list[dict[str, Any]]]], example: Path) -> Iterator[
-    tuple[str, dict[str, Any]]
-]:
+def docs_of(
+    built: dict[str, dict[str, list[dict[str, Any]]]], example: Path
+) -> Iterator[tuple[str, dict[str, Any]]]:
     for target, docs in built[example.name].items():
         for doc in docs:
             yield target, doc
 
 
 def one(docs: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
-    found = [
-        d for d in docs if d["kind"] == kind and name in (None, d["metadata"]["name"])
-    ]
+    found = [d for d in docs if d["kind"] == kind and name in (None, d["metadata"]["name"])]
     assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
     return found[0]
 
@@ -130,8 +131,16 @@ def test_overlays_build_with_explicit_namespaces(built: Any, example: Path) -> N
     production = built[example.name]["production"]
     kinds = sorted({d["kind"] for d in production})
     assert kinds == sorted(
-        {"Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler",
-         "PodDisruptionBudget", "NetworkPolicy", "PersistentVolumeClaim", "CronJob"}
+        {
+            "Deployment",
+            "Service",
+            "ServiceAccount",
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+            "PersistentVolumeClaim",
+            "CronJob",
+        }
     )
     trainer = "PyTorchJob" if a["distributed"] == "ddp" else "Job"
     training = built[example.name]["training"]
@@ -247,7 +256,8 @@ def test_deployment_rolls_out_safely_and_runs_hardened(built: Any, example: Path
     deployment = one(docs, "Deployment", a["app_name"])
     meta, spec = deployment["metadata"], deployment["spec"]
     assert spec["strategy"] == {
-        "type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
     }
     trigger = meta["annotations"]["architect-k.io/rollback-trigger"]
     assert f"latency_p99_ms > {a['latency_p99_ms']}" in trigger
@@ -274,7 +284,8 @@ def test_deployment_rolls_out_safely_and_runs_hardened(built: Any, example: Path
     mounts = {m["mountPath"] for m in server["volumeMounts"]}
     assert {"/tmp", f"/var/log/{a['app_name']}/predictions"} <= mounts
     assert {c["topologyKey"] for c in pod["topologySpreadConstraints"]} == {
-        "topology.kubernetes.io/zone", "kubernetes.io/hostname"
+        "topology.kubernetes.io/zone",
+        "kubernetes.io/hostname",
     }
     gpus = server["resources"]["limits"].get("nvidia.com/gpu")
     assert (gpus == "1") == a["is_gpu"]
@@ -296,13 +307,16 @@ def test_autoscaling_follows_the_answered_sla(built: Any, example: Path) -> None
     a = answers_for(example)
     hpa = one(built[example.name]["production"], "HorizontalPodAutoscaler")
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (
-        a["hpa_min_replicas"], a["hpa_max_replicas"]
+        a["hpa_min_replicas"],
+        a["hpa_max_replicas"],
     )
     pods_metric = next(m for m in hpa["spec"]["metrics"] if m["type"] == "Pods")
     assert pods_metric["pods"]["metric"]["name"] == "inference_requests_per_second"
     pdb = one(built[example.name]["production"], "PodDisruptionBudget")
-    assert pdb["spec"]["selector"] == one(built[example.name]["production"], "Deployment")[
-        "spec"]["selector"]
+    assert (
+        pdb["spec"]["selector"]
+        == one(built[example.name]["production"], "Deployment")["spec"]["selector"]
+    )
 
 
 def test_psi_monitor_reads_what_the_api_writes(built: Any, example: Path) -> None:
@@ -369,7 +383,8 @@ def test_dockerfile_builds_from_the_lock_as_non_root(example: Path) -> None:
     bases = re.findall(r"^FROM (\S+) AS (\w+)$", text, flags=re.MULTILINE)
     assert [stage for _, stage in bases] == ["builder", "runtime"]
     expected = (
-        r"nvidia/cuda:13\.0\.\d+-base-ubuntu22\.04" if a["is_gpu"]
+        r"nvidia/cuda:13\.0\.\d+-base-ubuntu22\.04"
+        if a["is_gpu"]
         else r"python:3\.11\.\d+-slim-bookworm"
     )
     assert all(re.fullmatch(expected, image) for image, _ in bases)
@@ -399,7 +414,14 @@ def test_pipeline_gates_and_order(example: Path) -> None:
     jobs = workflow["jobs"]
     assert workflow["permissions"] == {}
     assert list(jobs) == [
-        "validate", "test", "audit", "build", "scan", "deploy", "load-test", "template-update"
+        "validate",
+        "test",
+        "audit",
+        "build",
+        "scan",
+        "deploy",
+        "load-test",
+        "template-update",
     ]
     for name, job in jobs.items():
         assert "permissions" in job, name
@@ -446,8 +468,9 @@ def test_the_audit_requirement_comes_from_the_answers_file(example: Path) -> Non
         == "architect-k @ git+https://github.com/acme/architect-k@0a1b2c3"
     )
     assert (
-        module.requirement({"_src_path": "https://git.example.com/ml/architect-k.git",
-                            "_commit": "v1.2.0"})
+        module.requirement(
+            {"_src_path": "https://git.example.com/ml/architect-k.git", "_commit": "v1.2.0"}
+        )
         == "architect-k @ git+https://git.example.com/ml/architect-k.git@v1.2.0"
     )
     answers = yaml.safe_load((example / ".copier-answers.yml").read_text(encoding="utf-8"))
@@ -478,8 +501,9 @@ def test_handoffs_match_their_schemas_and_the_manifests(built: Any, example: Pat
     assert payload["image_ref"] == f"{a['image_name']}@{ZERO_DIGEST}"
     inventory = {s["name"] for s in payload["secrets_inventory"]}
     configs = {c["name"] for c in payload["config_inventory"]}
-    policies = {d["metadata"]["name"] for _, d in docs_of(built, example)
-                if d["kind"] == "NetworkPolicy"}
+    policies = {
+        d["metadata"]["name"] for _, d in docs_of(built, example) if d["kind"] == "NetworkPolicy"
+    }
     assert set(payload["network_policies_required"]) == policies
     for _, doc in docs_of(built, example):
         for spec in pod_specs(doc):
@@ -501,8 +525,14 @@ def test_handoffs_match_their_schemas_and_the_manifests(built: Any, example: Pat
 
 def test_detect_secrets_finds_nothing(example: Path) -> None:
     result = run(
-        [tool("detect-secrets"), "scan", "--all-files",
-         "--exclude-lines", SCHEMA_VERSION_LINE, "."],
+        [
+            tool("detect-secrets"),
+            "scan",
+            "--all-files",
+            "--exclude-lines",
+            SCHEMA_VERSION_LINE,
+            ".",
+        ],
         cwd=example,
     )
     assert result.returncode == 0, result.stderr
@@ -513,8 +543,11 @@ def test_architecture_doc_covers_every_rule(example: Path) -> None:
     a = answers_for(example)
     text = (example / "docs" / "architecture.md").read_text(encoding="utf-8")
     for rule in a["rules"]:
-        assert re.search(rf"^\| {rule['id']} .*\| {rule['scar'] or 'ethics invariant'} \|$", text,
-                         flags=re.MULTILINE), rule["id"]
+        assert re.search(
+            rf"^\| {rule['id']} .*\| {rule['scar'] or 'ethics invariant'} \|$",
+            text,
+            flags=re.MULTILINE,
+        ), rule["id"]
     assert f"{a['hpa_min_replicas']} to {a['hpa_max_replicas']}" in text
     assert ("| R7 " in text and "no: CPU-only" in text) != a["is_gpu"]
     assert "{{" not in text and "{%" not in text

@@ -29,8 +29,9 @@ def _one_file_template(root: Path) -> Path:
     (template / "copier.yml").write_text("name:\n  type: str\n  default: demo\n", "utf-8")
     (template / "README.md.jinja").write_text("# {{ name }}\n", "utf-8")
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "one file"]):
-        subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", *command],
-                       cwd=template, check=True)
+        subprocess.run(
+            ["git", "-c", "user.name=b", "-c", "user.email=b@b", *command], cwd=template, check=True
+        )
     return template
 
 
@@ -40,9 +41,21 @@ def _time_render(template: Path, args: list[str], scratch: Path, repeats: int) -
         destination = scratch / f"out-{attempt}"
         started = time.perf_counter()
         subprocess.run(
-            [COPIER, "copy", "--quiet", "--trust", "--defaults", "--vcs-ref", "HEAD", *args,
-             str(template), str(destination)],
-            check=True, capture_output=True, stdin=subprocess.DEVNULL,
+            [
+                COPIER,
+                "copy",
+                "--quiet",
+                "--trust",
+                "--defaults",
+                "--vcs-ref",
+                "HEAD",
+                *args,
+                str(template),
+                str(destination),
+            ],
+            check=True,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
         )
         times.append(time.perf_counter() - started)
         shutil.rmtree(destination)

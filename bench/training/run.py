@@ -146,7 +146,12 @@ def main() -> int:
             torch.use_deterministic_algorithms(False)
             torch.set_num_threads(config.cpu_threads)
             bare += _bare_epochs(
-                net, features, target, valid, config, model_module.loss_target,
+                net,
+                features,
+                target,
+                valid,
+                config,
+                model_module.loss_target,
                 model_module.loss_function(),
             )
             net, _ = model_module.build_model(

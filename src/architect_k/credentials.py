@@ -37,6 +37,8 @@ FORMATS: dict[str, re.Pattern[str]] = {
     ),
     "password in URL": re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:([^/\s@'\"]+)@"),
 }
+# One pass over a value decides the common case (no format at all) before each is tried.
+_ANY_FORMAT = re.compile("|".join(f"(?:{p.pattern})" for p in FORMATS.values()))
 # Documented example values (AWS's AKIAIOSFODNN7EXAMPLE, wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY).
 _DOCUMENTED_EXAMPLE = re.compile(r"EXAMPLE")
 
@@ -173,7 +175,7 @@ def looks_random(value: str) -> bool:
 
 def format_kind(value: str) -> str | None:
     """The known key/token format ``value`` contains, or None (documented examples excepted)."""
-    if _DOCUMENTED_EXAMPLE.search(value):
+    if _ANY_FORMAT.search(value) is None or _DOCUMENTED_EXAMPLE.search(value):
         return None
     for label, pattern in FORMATS.items():
         match = pattern.search(value)

@@ -1,7 +1,7 @@
 """``architect-k audit``: the R1-R12 rule engine for ML repositories.
 
 The core imports only the standard library and PyYAML: copier runs it as a post-render task in
-its own interpreter. Optional extras (detect-secrets) are imported lazily.
+its own interpreter.
 """
 
 from __future__ import annotations

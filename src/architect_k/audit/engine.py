@@ -10,6 +10,9 @@ from architect_k.audit.model import AuditResult, Finding, Rule, Skipped, Suppres
 from architect_k.audit.registry import load_rules
 from architect_k.audit.repo import Repo, RepoError
 
+# Rules whose analysis (dataflow, reachability, entry points) does not cover notebook cells.
+NOTEBOOK_BLIND = frozenset({"R3", "R4", "R7", "R8", "R9"})
+
 
 class UsageError(Exception):
     """Bad arguments: unknown rule ids, missing path."""
@@ -78,6 +81,15 @@ def run_audit(
                 suppressed.append(Suppressed(rule.id, hit.path, hit.line, tag))
                 continue
             findings.append(Finding(rule, hit.path, hit.line, hit.verdict))
+    # Notebooks are read cell by cell for credentials (R2) only; say so rather than imply the
+    # data and training rules looked at them.
+    code_rules = [r.id for r in selected if r.id in NOTEBOOK_BLIND]
+    for rel in repo.files:
+        if rel.endswith(".ipynb") and code_rules:
+            repo.skipped.setdefault(
+                rel,
+                ("notebook code not analysed", f"read for R2 only, not by {', '.join(code_rules)}"),
+            )
     order = {r.id: i for i, r in enumerate(selected)}
     findings.sort(key=lambda f: (order[f.rule.id], f.path, f.line))
     return AuditResult(

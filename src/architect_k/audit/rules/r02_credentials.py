@@ -1,9 +1,12 @@
-"""R2: no literal credentials in code, manifests, Dockerfiles or env files.
+"""R2: no literal credentials in any artifact.
 
-Two detectors run together: names that denote a credential bound to a literal (Python AST,
-YAML/JSON keys, Kubernetes env entries, Dockerfile ENV/ARG, .env lines), and well-known token
-formats anywhere (AWS keys, private keys, GitHub/Slack/Stripe/OpenAI/HF tokens, JWTs, URLs with
-passwords). When detect-secrets is installed its format plugins add to the second detector.
+The predicates are the interrogation's (architect_k.credentials), so an answer it refuses fails
+here in a file and the reverse. They run over what each artifact is: names bound to literals in
+the Python AST, YAML/JSON keys, Kubernetes env entries and Secret data, Dockerfile ENV/ARG,
+.env lines, ``name = value`` lines of scripts and config files (and of config files carried in
+Secret/ConfigMap values), notebook cells; and well-known key formats on every text artifact,
+private key files included. Test files keep only literals that look generated; documented
+examples, Secret object names, type maps, tokenizer specials and lockfiles are not credentials.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from architect_k.audit import dockerfile
@@ -80,61 +82,8 @@ def _format_hits(value: str) -> list[str]:
     return [kind] if kind else []
 
 
-@lru_cache(maxsize=1)
-def _detect_secrets_plugins() -> tuple[Any, ...]:
-    """Format plugins from detect-secrets when installed (keyword/entropy plugins excluded)."""
-    try:
-        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-    except ImportError:
-        return ()
-    wanted = {
-        "AWSKeyDetector",
-        "AzureStorageKeyDetector",
-        "DiscordBotTokenDetector",
-        "GitHubTokenDetector",
-        "GitLabTokenDetector",
-        "JwtTokenDetector",
-        "MailchimpDetector",
-        "NpmDetector",
-        "OpenAIDetector",
-        "PrivateKeyDetector",
-        "PypiTokenDetector",
-        "SendGridDetector",
-        "SlackDetector",
-        "SquareOAuthDetector",
-        "StripeDetector",
-        # (TelegramBotTokenDetector left out: ``digits:35 chars`` matches stream shard ids.)
-        "TwilioKeyDetector",
-    }
-    plugins = []
-    try:
-        mapping: dict[str, Any] = dict(get_mapping_from_secret_type_to_class())
-        for cls in mapping.values():
-            if cls.__name__ in wanted:
-                plugins.append(cls())
-    except Exception:  # a broken optional extra must not break the audit: fall back
-        return ()
-    return tuple(plugins)
-
-
-def _plugin_hits(path: str, value: str, line: int) -> list[str]:
-    labels = []
-    for plugin in _detect_secrets_plugins():
-        try:
-            found = plugin.analyze_line(filename=path, line=value, line_number=line)
-        except Exception:  # plugin internals vary between versions; ours still run
-            continue
-        for secret in found:
-            if "EXAMPLE" not in str(getattr(secret, "secret_value", "")):
-                labels.append(str(getattr(secret, "type", plugin.__class__.__name__)))
-    return labels
-
-
 def _scan_value(path: str, line: int, value: str) -> Iterator[Credential]:
     labels = _format_hits(value)
-    # detect-secrets plugins are slow per call; every token format they know has no whitespace.
-    if not labels and len(value) <= 4096 and not any(ch.isspace() for ch in value.strip()):
-        labels = _plugin_hits(path, value, line)
     if labels:
         yield Credential(path, line, "format", labels[0], labels[0])
 

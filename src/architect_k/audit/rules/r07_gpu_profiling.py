@@ -10,6 +10,7 @@ from architect_k.audit.model import Hit, Rule
 from architect_k.audit.pyast import PyModule, int_value, last
 from architect_k.audit.reach import calls, context, trains, uses_torch
 from architect_k.audit.repo import Repo
+from architect_k.audit.yamlio import line_of
 
 _DEVICE = re.compile(r"^(?:cuda|gpu)(?::\d+)?$")
 TORCH_WORDS = ("torch", "lightning", "transformers", "accelerate", "cuda")
@@ -78,12 +79,55 @@ def profiles_memory(nodes: list[tuple[PyModule, ast.AST]]) -> bool:
     return False
 
 
+def _gpu_configs(repo: Repo) -> list[tuple[str, int]]:
+    """Trainer configs (Hydra/Lightning YAML, not Kubernetes objects) that select a GPU:
+    ``accelerator: gpu`` / ``cuda``, or ``gpus: N`` with N > 0."""
+    found = []
+    for rel in repo.yaml:
+        text = repo.text(rel) or ""
+        if "accelerator" not in text and "gpus" not in text:
+            continue
+        for doc in repo.yaml_docs(rel):
+            if not isinstance(doc, dict) or "apiVersion" in doc:
+                continue
+            accel = str(doc.get("accelerator", "")).lower()
+            gpus = doc.get("gpus")
+            if accel in {"gpu", "cuda"}:
+                found.append((rel, line_of(doc, "accelerator")))
+            elif isinstance(gpus, int) and not isinstance(gpus, bool) and gpus > 0:
+                found.append((rel, line_of(doc, "gpus")))
+    return found
+
+
+def _config_profiles_memory(repo: Repo) -> bool:
+    return any(
+        "DeviceStatsMonitor" in (repo.text(rel) or "") or "profile_memory" in (repo.text(rel) or "")
+        for rel in repo.yaml
+    )
+
+
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
-    """Each torch module that trains on CUDA needs a reachable memory profiling call."""
+    """Each torch module that trains on CUDA needs a reachable memory profiling call; GPU
+    training selected in config (Hydra ``accelerator: gpu``) needs profiling somewhere."""
+    trainers = profiled = False
     for rel, mod in repo.source_modules(TORCH_WORDS):
         own: list[tuple[PyModule, ast.AST]] = [(mod, mod.tree)]
         if not uses_torch(own) or not trains(own):
             continue
+        trainers = True
         nodes = context(repo, mod)
+        profiled = profiled or profiles_memory(nodes)
         if uses_cuda(nodes) and not profiles_memory(nodes):
             yield Hit(rel, 1, f"`{rel}` trains on CUDA with no GPU memory profiling")
+    if not trainers or profiled or _config_profiles_memory(repo):
+        return
+    configs = sorted(_gpu_configs(repo))
+    if configs:
+        (rel, line), others = configs[0], [p for p, _ in configs[1:]]
+        also = f"; also {', '.join(others)}" if others else ""
+        yield Hit(
+            rel,
+            line,
+            f"`{rel}` selects GPU training for the torch trainers and nothing in the "
+            f"repository profiles GPU memory{also}",
+        )
