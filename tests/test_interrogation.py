@@ -78,6 +78,7 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("deployment_compute", "nvidia-gtx-1080", "not one of"),
     ("kubernetes_version", "1.20", "not one of"),
     ("k8s_namespace", "ML_Production", "RFC 1123"),
+    ("k8s_namespace", "n" * 56, "<namespace>-staging"),
     ("image_registry", "https://registry.example.com/ml", "without a scheme"),
     ("image_registry", "registry.example.com/ml:latest", "no tag or digest"),
     ("latency_p50_ms", 0, "not a positive whole number"),

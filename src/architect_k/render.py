@@ -62,6 +62,7 @@ def snapshot_template(destination: Path) -> Path:
     first clones and commits, once per render. Many renders of the same tree (the answer-space
     tests) render from one snapshot instead.
     """
+    destination.mkdir(parents=True, exist_ok=True)
     skip = shutil.ignore_patterns("__pycache__")
     for part in TEMPLATE_PARTS:
         source = REPO_ROOT / part

@@ -10,7 +10,7 @@ from typing import Any
 
 from architect_k.audit.registry import load_rules
 from architect_k.interrogation.checks import coerce_number, default_task_type, slug_for
-from architect_k.interrogation.fields import GPU_VRAM_GB, LOWER_IS_BETTER
+from architect_k.interrogation.fields import GPU_VRAM_GB, LOWER_IS_BETTER, MAX_APP_NAME
 from architect_k.ledger.fipi import scar_warnings
 
 #: Requests per second one CPU replica is sized for; the HPA scales out from there.
@@ -41,10 +41,11 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
     max_replicas = max(MIN_REPLICAS + 1, math.ceil(2 * throughput / RPS_PER_REPLICA))
     task_type = answers.get("task_type") or default_task_type(schema)
     canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+    app_name = slug_for(str(answers["project_name"]), MAX_APP_NAME)
     return {
         "schema_version": hashlib.sha256(canonical.encode()).hexdigest()[:12],
-        "app_name": slug_for(str(answers["project_name"])),
-        "image_name": f"{answers['image_registry']}/{slug_for(str(answers['project_name']))}",
+        "app_name": app_name,
+        "image_name": f"{answers['image_registry']}/{app_name}",
         "is_gpu": compute != "cpu",
         "vram_gb": GPU_VRAM_GB.get(compute, 0),
         "columns": columns,

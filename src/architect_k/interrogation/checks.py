@@ -31,6 +31,7 @@ from architect_k.interrogation.fields import (
     MAX_COLUMN_NAME,
     MAX_DESCRIPTION,
     MAX_INT_CLASSES,
+    MAX_NAMESPACE,
     MAX_PACKAGE_NAME,
     MAX_PROJECT_NAME,
     METRICS_BY_TASK,
@@ -107,9 +108,10 @@ def package_name_for(project_name: str) -> str:
     return name[:MAX_PACKAGE_NAME].rstrip("_")
 
 
-def slug_for(project_name: str) -> str:
-    """Derive an RFC 1123 label from the project name ("Churn Service" → churn-service)."""
-    return re.sub(r"[^a-z0-9]+", "-", project_name.lower()).strip("-")[:63].strip("-")
+def slug_for(project_name: str, limit: int = MAX_NAMESPACE) -> str:
+    """Derive an RFC 1123 label of at most `limit` characters from the project name
+    ("Churn Service" → churn-service); the default fits the namespace question."""
+    return re.sub(r"[^a-z0-9]+", "-", project_name.lower()).strip("-")[:limit].strip("-")
 
 
 def default_task_type(schema: Any) -> str | None:
@@ -395,12 +397,15 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
             bad(name, f"{value!r} is not one of {', '.join(choices)}{extra}")
 
     if given("k8s_namespace") and not (
-        isinstance(answers["k8s_namespace"], str) and _RFC1123_LABEL.match(answers["k8s_namespace"])
+        isinstance(answers["k8s_namespace"], str)
+        and _RFC1123_LABEL.match(answers["k8s_namespace"])
+        and len(answers["k8s_namespace"]) <= MAX_NAMESPACE
     ):
         bad(
             "k8s_namespace",
             "must be an RFC 1123 label: lowercase letters, digits and '-', "
-            "starting and ending alphanumeric, at most 63 characters",
+            f"starting and ending alphanumeric, at most {MAX_NAMESPACE} characters "
+            "(staging runs in <namespace>-staging)",
         )
     if given("image_registry"):
         registry = answers["image_registry"]

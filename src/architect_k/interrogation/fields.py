@@ -43,6 +43,11 @@ MAX_PROJECT_NAME = 64
 MAX_DESCRIPTION = 500
 MAX_PACKAGE_NAME = 40
 MAX_COLUMN_NAME = 64
+#: Kubernetes names derive from the app name with suffixes, the longest "-psi-monitor" on a
+#: CronJob, whose name may hold 52 characters.
+MAX_APP_NAME = 40
+#: The staging overlay runs in "<namespace>-staging", which must stay a 63-character label.
+MAX_NAMESPACE = 63 - len("-staging")
 #: How many classes an int target of a multiclass classifier may name through min and max.
 MAX_INT_CLASSES = 100
 
