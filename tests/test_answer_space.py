@@ -55,6 +55,7 @@ from tests.answer_space import (
     answers_file,
     draws,
     reachable_threshold,
+    targets,
     valid_answer_sets,
 )
 from tests.conftest import run_in_service, service_test_args
@@ -185,6 +186,11 @@ def _spans(answer_sets: list[Answers]) -> Counter[str]:
 def test_the_strategy_spans_the_contract() -> None:
     """The draws reach every choice the contract offers and the awkward ends it leaves open."""
     seen = _spans(draws(valid_answer_sets(), 250, seed_value=SEED))
+    # Regression targets are a third of the draws at best: their scales get a sample of their own.
+    for spec, _ in draws(targets("regression"), 100, seed_value=SEED):
+        if "max" in spec:
+            seen["regression scale <= 1e-2"] += spec["max"] - spec["min"] <= 1e-2
+            seen["regression scale >= 1e5"] += spec["max"] - spec["min"] >= 1e5
     expected = [
         *(f"metric {task} {metric}" for task, metrics in METRICS_BY_TASK.items()
           for metric in metrics),
