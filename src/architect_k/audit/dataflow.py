@@ -164,6 +164,34 @@ def _flatten(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield stmt
 
 
+# Methods that only read their receiver: a bare ``df["age"].median()`` (a notebook displaying
+# a value) changes nothing.
+_PURE_METHODS = frozenset(
+    {
+        "mean",
+        "median",
+        "sum",
+        "std",
+        "var",
+        "min",
+        "max",
+        "count",
+        "describe",
+        "head",
+        "tail",
+        "info",
+        "value_counts",
+        "nunique",
+        "unique",
+        "corr",
+        "quantile",
+        "mode",
+        "plot",
+        "hist",
+    }
+)
+
+
 def _record_calls(g: Graph, expr: ast.AST | None) -> list[Event]:
     """Events for every call in ``expr``, innermost first (evaluation order)."""
     if expr is None:
@@ -256,7 +284,11 @@ def _visit(g: Graph, stmt: ast.stmt) -> None:
     if isinstance(stmt, ast.Expr):
         events = _record_calls(g, stmt.value)
         call = _value_call(stmt.value)
-        if call is not None and isinstance(call.func, ast.Attribute):
+        if (
+            call is not None
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr not in _PURE_METHODS
+        ):
             # ``scaler.fit(X)`` / ``df.fillna(0, inplace=True)``: the receiver now carries the
             # arguments' lineage.
             base = _base_name(call.func.value)

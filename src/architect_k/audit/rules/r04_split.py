@@ -52,6 +52,7 @@ SPLITTERS = frozenset(
         "HalvingRandomSearchCV",
     }
 )
+HOLD_OUT = frozenset({"train_test_split", "random_split", "sample"})
 AGGREGATIONS = frozenset(
     {
         "mean",
@@ -274,16 +275,25 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
             if not splits:
                 continue
             target_cols = targets(g, splits)
-            for split, data in splits:
+            reported: set[int] = set()  # one finding per fit: the first split it leaks into
+            for split, data in sorted(splits, key=lambda s: s[0].seq):
                 full = g.ancestors(data)
                 for ev in g.events:
-                    if ev.seq >= split.seq or any(ev is s for s, _ in splits):
+                    if ev.seq >= split.seq or ev.seq in reported or any(ev is s for s, _ in splits):
                         continue
                     name = tail(ev)
                     if name in FIT_METHODS and not (
                         _splitter_node(g, ev.receiver) or _splitter_call(ev)
                     ):
-                        if ev.inputs & full:
+                        # Cross-validation (a CV function, a splitter, a search) clones the
+                        # estimators it gets: a model fitted before it leaks only when what it
+                        # learnt reaches the CV data (its result, or the fitted object that
+                        # transforms it). Before a hold-out split, the fitted model itself is
+                        # what gets scored on rows it saw.
+                        feeds = ev.node in full or ev.output in full
+                        scored = tail(split) in HOLD_OUT and _used_after(g, ev, split)
+                        if ev.inputs & full and (feeds or scored):
+                            reported.add(ev.seq)
                             yield Hit(
                                 rel,
                                 ev.line,
@@ -292,6 +302,7 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
                             )
                     elif _groupby_target_stat(g, ev.call, target_cols):
                         if _feeds_the_split(g, ev, full):
+                            reported.add(ev.seq)
                             yield Hit(
                                 rel,
                                 ev.line,
@@ -300,6 +311,7 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
                                 f"{split.line}",
                             )
                     elif name in FULL_DATA_STATISTICS and _feeds_the_split(g, ev, full):
+                        reported.add(ev.seq)
                         yield Hit(
                             rel,
                             ev.line,
@@ -309,12 +321,22 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
                     else:
                         fitted = summaries.call_fits(g, ev)
                         if fitted & full:
+                            reported.add(ev.seq)
                             yield Hit(
                                 rel,
                                 ev.line,
                                 f"`{ev.name}` fits on the full data before "
                                 f"the split at line {split.line}",
                             )
+
+
+def _used_after(g: Graph, fit: Event, split: Event) -> bool:
+    """The object fitted is used again after the split (scored, predicting): a model fitted on
+    all rows for a plot, and never evaluated on the split, leaks nothing."""
+    fitted = fit.output if fit.output is not None else fit.node
+    return any(
+        ev.seq > split.seq and (ev.receiver == fitted or fitted in ev.inputs) for ev in g.events
+    )
 
 
 def _reads_full(g: Graph, ev: Event, full: set[int]) -> bool:
