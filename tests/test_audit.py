@@ -416,3 +416,10 @@ def test_notebook_cell_that_does_not_parse_is_reported(tmp_path: Path) -> None:
     skipped = run_audit(tmp_path, rules=["R4"]).skipped
     assert [(s.path, s.kind) for s in skipped] == [("nb.ipynb", "notebook cells not analysed")]
     assert skipped[0].detail == "cell(s) 2 not Python"
+
+
+def test_setup_py_install_requires_located_at_its_entry() -> None:
+    case = FIXTURES / "R12" / "violating" / "setup_py_ranges"
+    [finding] = run_audit(case, rules=["R12"]).findings
+    text = (case / "setup.py").read_text().splitlines()
+    assert '"kserve>0.10.0"' in text[finding.line - 1]  # the entry, not the setup( call
