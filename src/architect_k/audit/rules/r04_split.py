@@ -52,7 +52,10 @@ SPLITTERS = frozenset(
         "HalvingRandomSearchCV",
     }
 )
-HOLD_OUT = frozenset({"train_test_split", "random_split", "sample"})
+HOLD_OUT = frozenset({"train_test_split", "random_split", "sample", "mask_split"})
+# Names that say a row selection is a split part: ``train = df[df.year < 2011]``.
+_PART_WORDS = ("train", "test", "val", "hold", "eval")
+_COMPLEMENTS = ({"<", ">"}, {"==", "!="})
 AGGREGATIONS = frozenset(
     {
         "mean",
@@ -81,6 +84,7 @@ AGGREGATIONS = frozenset(
 # A module mentioning none of these cannot contain a split, so it is not analysed.
 SPLIT_WORDS = (
     "split",
+    "train",  # ``train = df[df.year < 2011]``: a split by mask names its parts
     "cross_val",
     "cross_validate",
     "learning_curve",
@@ -136,6 +140,23 @@ def split_events(g: Graph) -> list[tuple[Event, set[int]]]:
             and ev.receiver is not None
         ):
             out.append((ev, {ev.receiver}))
+    out.extend(_mask_splits(g))
+    return out
+
+
+def _mask_splits(g: Graph) -> list[tuple[Event, set[int]]]:
+    """Complementary row selections of one frame on one column (``df[df.year < 2011]`` and
+    ``df[df.year >= 2011]``) bound to train/test names: a split at the first of them."""
+    out: list[tuple[Event, set[int]]] = []
+    done: set[tuple[int, str]] = set()
+    for seq, line, frame, column, _side, bound in g.masks:
+        if (frame, column) in done or not any(w in b.lower() for b in bound for w in _PART_WORDS):
+            continue
+        sides = {s for _, _, f, c, s, _ in g.masks if (f, c) == (frame, column)}
+        if any(pair <= sides for pair in _COMPLEMENTS):
+            done.add((frame, column))
+            marker = ast.Call(func=ast.Name(id="mask_split"), args=[], keywords=[])
+            out.append((Event(seq, line, marker, "mask_split", {frame}, None), {frame}))
     return out
 
 
