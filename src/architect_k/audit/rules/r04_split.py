@@ -255,6 +255,7 @@ class _Summaries:
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         self.cache: dict[int, set[int]] = {}
+        self.splits: dict[int, set[int]] = {}
 
     def fits_params(self, mod: PyModule, func: FuncNode) -> set[int]:
         key = id(func)
@@ -277,6 +278,32 @@ class _Summaries:
             return True
         return _groupby_target_stat(g, ev.call, target_cols or set(TARGET_WORDS))
 
+    def split_params(self, mod: PyModule, func: FuncNode) -> set[int]:
+        """Which parameters a repo function splits (``train_test_split`` / KFold on them)."""
+        key = id(func)
+        if key not in self.splits:
+            self.splits[key] = set()  # recursion-safe, as fits_params
+            g = build(mod, func)
+            self.splits[key] = {
+                g.params[node]
+                for _, data in split_events(g)
+                for node in g.ancestors(data)
+                if node in g.params
+            }
+        return self.splits[key]
+
+    def call_splits(self, g: Graph) -> list[tuple[Event, set[int]]]:
+        """Calls to repo helpers that split their arguments: splits at the call site."""
+        out = []
+        for ev in g.events:
+            hit = self.repo.resolve(g.mod, ev.call) if ev.name else None
+            if hit is None or isinstance(hit[1], ast.ClassDef):
+                continue
+            data = ev.arguments(self.split_params(hit[0], hit[1]))
+            if data:
+                out.append((ev, data))
+        return out
+
     def call_fits(self, g: Graph, ev: Event) -> set[int]:
         """Data nodes a call to a repo helper fits on."""
         hit = self.repo.resolve(g.mod, ev.call)
@@ -292,7 +319,7 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     for rel, mod in repo.source_modules(SPLIT_WORDS):
         for scope in scopes(mod):
             g = build(mod, scope)
-            splits = split_events(g)
+            splits = split_events(g) + summaries.call_splits(g)
             if not splits:
                 continue
             target_cols = targets(g, splits)
