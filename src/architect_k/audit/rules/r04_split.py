@@ -264,11 +264,19 @@ class _Summaries:
         self.cache[key] = set()
         g = build(mod, func)
         fitted: set[int] = set()
+        returned = g.ancestors(set().union(*g.returns)) if g.returns else set()
         for ev in g.events:
             if self._is_fit(g, ev, set()):
-                for node in g.ancestors(ev.inputs):
-                    if node in g.params:
-                        fitted.add(g.params[node])
+                read = ev.inputs
+            elif tail(ev) in FULL_DATA_STATISTICS and ev.node in returned:
+                # ``frame[c] = (frame[c] - frame[c].mean()) / ...; return frame``: a statistic
+                # of the argument written back into what the helper returns.
+                read = g.reads(ev.call) | ({ev.receiver} if ev.receiver is not None else set())
+            else:
+                continue
+            for node in g.ancestors(read):
+                if node in g.params:
+                    fitted.add(g.params[node])
         self.cache[key] = fitted
         return fitted
 
