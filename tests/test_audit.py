@@ -377,3 +377,49 @@ def test_notebook_findings_name_the_cell_and_the_file_line() -> None:
     [finding] = run_audit(case, rules=["R2"]).findings
     text = (case / "explore.ipynb").read_text().splitlines()
     assert "minio123" in text[finding.line - 1] and "(cell 2)" in finding.verdict
+
+
+def test_notebook_code_is_one_module_located_by_cell() -> None:
+    """Code cells are read as one module: a fit in cell 4 leaks into a split in cell 6 (the
+    ``!pip``/``%matplotlib`` lines and the ``%%time`` cell are blanked, not fatal), and the
+    finding names the .ipynb line, the cell and the line within it."""
+    case = FIXTURES / "R4" / "violating" / "notebook_scaler_before_split"
+    result = run_audit(case, rules=["R4"])
+    [finding] = result.findings
+    text = (case / "explore.ipynb").read_text().splitlines()
+    assert "scaler.fit_transform(X)" in text[finding.line - 1]
+    assert (
+        finding.verdict.endswith("(cell 4, line 2)") and "split at cell 6 line 1" in finding.verdict
+    )
+    assert not result.skipped  # a %% cell magic is not Python, and not a skip either
+
+
+def test_notebook_cell_that_does_not_parse_is_reported(tmp_path: Path) -> None:
+    cells = [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": ["from sklearn.model_selection import train_test_split\n", "X = load()\n"],
+        },
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": ["files = !ls data\n"],
+        },
+    ]
+    notebook = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "nb.ipynb").write_text(json.dumps(notebook, indent=1))
+    skipped = run_audit(tmp_path, rules=["R4"]).skipped
+    assert [(s.path, s.kind) for s in skipped] == [("nb.ipynb", "notebook cells not analysed")]
+    assert skipped[0].detail == "cell(s) 2 not Python"
+
+
+def test_setup_py_install_requires_located_at_its_entry() -> None:
+    case = FIXTURES / "R12" / "violating" / "setup_py_ranges"
+    [finding] = run_audit(case, rules=["R12"]).findings
+    text = (case / "setup.py").read_text().splitlines()
+    assert '"kserve>0.10.0"' in text[finding.line - 1]  # the entry, not the setup( call

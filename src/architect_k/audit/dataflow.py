@@ -11,7 +11,7 @@ validated or split values it came from. Nested functions and classes are separat
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from architect_k.audit.pyast import FuncNode, PyModule, call_name, last
@@ -54,6 +54,8 @@ class Graph:
     constants: dict[str, str] = field(default_factory=dict)
     cur: dict[str, int] = field(default_factory=dict)
     call_nodes: dict[int, int] = field(default_factory=dict)
+    # ``train = df[df.year < 2011]``: (seq, line, frame node, column, comparison, bound names)
+    masks: list[tuple[int, int, int, str, str, tuple[str, ...]]] = field(default_factory=list)
     _next: int = 0
     _seq: int = 0
 
@@ -164,6 +166,34 @@ def _flatten(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield stmt
 
 
+# Methods that only read their receiver: a bare ``df["age"].median()`` (a notebook displaying
+# a value) changes nothing.
+_PURE_METHODS = frozenset(
+    {
+        "mean",
+        "median",
+        "sum",
+        "std",
+        "var",
+        "min",
+        "max",
+        "count",
+        "describe",
+        "head",
+        "tail",
+        "info",
+        "value_counts",
+        "nunique",
+        "unique",
+        "corr",
+        "quantile",
+        "mode",
+        "plot",
+        "hist",
+    }
+)
+
+
 def _record_calls(g: Graph, expr: ast.AST | None) -> list[Event]:
     """Events for every call in ``expr``, innermost first (evaluation order)."""
     if expr is None:
@@ -204,6 +234,35 @@ def _record_calls(g: Graph, expr: ast.AST | None) -> list[Event]:
     return events
 
 
+_MASK_SIDES = {ast.Lt: "<", ast.LtE: "<", ast.Gt: ">", ast.GtE: ">", ast.Eq: "==", ast.NotEq: "!="}
+
+
+def _record_mask(g: Graph, value: ast.expr | None, targets: Sequence[ast.expr], line: int) -> None:
+    """Note ``df[df.col < v]`` / ``df.loc[df["col"] >= v]``: rows selected by a comparison on
+    one of the frame's own columns (half of a split by mask when its complement follows)."""
+    if not isinstance(value, ast.Subscript) or not isinstance(value.slice, ast.Compare):
+        return
+    frame = value.value
+    if isinstance(frame, ast.Attribute) and frame.attr in {"loc", "iloc"}:
+        frame = frame.value
+    test = value.slice
+    if not isinstance(frame, ast.Name) or frame.id not in g.cur or len(test.ops) != 1:
+        return
+    side = _MASK_SIDES.get(type(test.ops[0]))
+    column = test.left
+    name: str | None = None
+    if isinstance(column, ast.Attribute) and isinstance(column.value, ast.Name):
+        name = column.attr if column.value.id == frame.id else None
+    elif isinstance(column, ast.Subscript) and isinstance(column.value, ast.Name):
+        key = column.slice
+        if column.value.id == frame.id and isinstance(key, ast.Constant):
+            name = str(key.value)
+    if side is None or name is None:
+        return
+    bound = tuple(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    g.masks.append((g._seq, line, g.cur[frame.id], name, side, bound))
+
+
 def _visit(g: Graph, stmt: ast.stmt) -> None:
     if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
         value = stmt.value
@@ -217,6 +276,7 @@ def _visit(g: Graph, stmt: ast.stmt) -> None:
                 if isinstance(t, ast.Name):
                     g.constants[t.id] = value.value
         g._seq += 1
+        _record_mask(g, value, targets, stmt.lineno)
         for target in targets:
             elts = _target_names(target)
             for idx, elt in enumerate(elts):
@@ -256,7 +316,11 @@ def _visit(g: Graph, stmt: ast.stmt) -> None:
     if isinstance(stmt, ast.Expr):
         events = _record_calls(g, stmt.value)
         call = _value_call(stmt.value)
-        if call is not None and isinstance(call.func, ast.Attribute):
+        if (
+            call is not None
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr not in _PURE_METHODS
+        ):
             # ``scaler.fit(X)`` / ``df.fillna(0, inplace=True)``: the receiver now carries the
             # arguments' lineage.
             base = _base_name(call.func.value)

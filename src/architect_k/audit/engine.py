@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from architect_k.audit.model import AuditResult, Finding, Rule, Skipped, Suppressed
+from architect_k.audit.model import AuditResult, Finding, Hit, Rule, Skipped, Suppressed
 from architect_k.audit.registry import load_rules
 from architect_k.audit.repo import Repo, RepoError
 
-# Rules whose analysis (dataflow, reachability, entry points) does not cover notebook cells.
-NOTEBOOK_BLIND = frozenset({"R3", "R4", "R7", "R8", "R9"})
+# Rules that read a notebook as one module of its code cells; their hits carry a line of that
+# module, turned here into the .ipynb line and the cell it sits in.
+NOTEBOOK_CODE = frozenset({"R3", "R4", "R7", "R8", "R9"})
 
 
 class UsageError(Exception):
@@ -49,6 +51,20 @@ def open_repo(path: str | Path) -> Repo:
     return Repo(resolved.parent, only=[resolved.name])
 
 
+def _in_cell(repo: Repo, hit: Hit) -> Hit:
+    where = repo.cell_location(hit.path, hit.line)
+    if where is None:
+        return hit
+    cell, line, file_line = where
+
+    def other(match: re.Match[str]) -> str:  # a line the verdict cites, e.g. the split's
+        found = repo.cell_location(hit.path, int(match.group(1)))
+        return f"cell {found[0]} line {found[1]}" if found else match.group(0)
+
+    verdict = re.sub(r"\bline (\d+)", other, hit.verdict)
+    return Hit(hit.path, file_line, f"{verdict} (cell {cell}, line {line})")
+
+
 def run_audit(
     path: str | Path,
     rules: Iterable[str] | None = None,
@@ -72,6 +88,8 @@ def run_audit(
         if check is None:
             continue
         for hit in check(repo, rule):
+            if rule.id in NOTEBOOK_CODE and hit.path.endswith(".ipynb"):
+                hit = _in_cell(repo, hit)
             key = (rule.id, hit.path, hit.line, hit.verdict)
             if key in seen:
                 continue
@@ -81,15 +99,6 @@ def run_audit(
                 suppressed.append(Suppressed(rule.id, hit.path, hit.line, tag))
                 continue
             findings.append(Finding(rule, hit.path, hit.line, hit.verdict))
-    # Notebooks are read cell by cell for credentials (R2) only; say so rather than imply the
-    # data and training rules looked at them.
-    code_rules = [r.id for r in selected if r.id in NOTEBOOK_BLIND]
-    for rel in repo.files:
-        if rel.endswith(".ipynb") and code_rules:
-            repo.skipped.setdefault(
-                rel,
-                ("notebook code not analysed", f"read for R2 only, not by {', '.join(code_rules)}"),
-            )
     order = {r.id: i for i, r in enumerate(selected)}
     findings.sort(key=lambda f: (order[f.rule.id], f.path, f.line))
     return AuditResult(

@@ -8,8 +8,10 @@ and re-spellings are judged like the canonical form.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -174,11 +176,34 @@ def docstrings(tree: ast.Module) -> Iterator[str]:
 
 
 def int_value(expr: ast.expr | None) -> int | None:
-    """The integer a constant expression spells, if any."""
+    """The integer a constant expression spells, if any: a literal, or integer arithmetic on
+    literals (``5 * 8``, ``2 ** 4``, ``-1``) folded as Python would."""
     if (
         isinstance(expr, ast.Constant)
         and isinstance(expr.value, int)
         and not isinstance(expr.value, bool)
     ):
         return expr.value
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub | ast.UAdd):
+        inner = int_value(expr.operand)
+        return None if inner is None else (-inner if isinstance(expr.op, ast.USub) else inner)
+    if isinstance(expr, ast.BinOp) and type(expr.op) in _INT_OPS:
+        left, right = int_value(expr.left), int_value(expr.right)
+        if left is None or right is None:
+            return None
+        if isinstance(expr.op, ast.FloorDiv | ast.Mod) and right == 0:
+            return None
+        if isinstance(expr.op, ast.Pow) and not 0 <= right <= 64:
+            return None  # a negative power is a float; a huge one is not a batch size
+        return int(_INT_OPS[type(expr.op)](left, right))
     return None
+
+
+_INT_OPS: dict[type[ast.operator], Callable[[int, int], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}

@@ -96,12 +96,16 @@ class Repo:
         self.skipped: dict[str, tuple[str, str]] = {}  # path -> (kind, detail)
         self.files: list[str] = only if only is not None else self._discover()
         self.python: list[str] = [f for f in self.files if f.endswith(".py")]
+        self.notebooks: list[str] = [f for f in self.files if f.endswith(".ipynb")]
+        # What the code rules (R3 R4 R7 R8 R9) read: modules, and notebooks read as one module.
+        self.code: list[str] = self.python + self.notebooks
         self.yaml: list[str] = [f for f in self.files if f.endswith((".yaml", ".yml"))]
         self.dockerfiles: list[str] = [f for f in self.files if _is_dockerfile(_base(f))]
         self.requirements: list[str] = [f for f in self.files if _is_requirements(f, _base(f))]
         self._text: dict[str, str | None] = {}
         self._yaml: dict[str, list[Any]] = {}
         self._modules: dict[str, PyModule | None] = {}
+        self._cell_lines: dict[str, list[tuple[int, int, int]]] = {}
         self._modnames: dict[str, str] | None = None
         self._comments: dict[str, str] = {}
         self._importers: dict[str, list[PyModule]] | None = None
@@ -252,7 +256,7 @@ class Repo:
     def source_modules(self, words: Iterable[str]) -> Iterator[tuple[str, PyModule]]:
         """Parsed non-test Python modules whose text mentions any of `words` (a cheap filter)."""
         wanted = tuple(words)
-        for rel in self.python:
+        for rel in self.code:
             text = self.text(rel) or ""
             if is_test_path(rel) or not any(word in text for word in wanted):
                 continue
@@ -263,7 +267,7 @@ class Repo:
     def module(self, rel: str) -> PyModule | None:
         """Parsed module (``None`` when it does not parse)."""
         if rel not in self._modules:
-            text = self.text(rel)
+            text = self._notebook_source(rel) if rel.endswith(".ipynb") else self.text(rel)
             mod: PyModule | None = None
             if text is not None:
                 try:
@@ -279,6 +283,48 @@ class Repo:
                     mod = None
             self._modules[rel] = mod
         return self._modules[rel]
+
+    def _notebook_source(self, rel: str) -> str | None:
+        """A notebook's code cells joined in order into one module, one line per cell line, so
+        a line of the module maps back to its cell (:meth:`cell_location`). IPython ``%``/``!``
+        lines are blanked; a cell that is not Python (``%%`` magic, syntax error) is blanked
+        whole and reported."""
+        cells = notebook_cells(self, rel)
+        if not cells:
+            if self.text(rel) is not None:
+                self.skipped.setdefault(rel, ("notebook not read", "not Jupyter's JSON layout"))
+            return None
+        out: list[str] = []
+        where: list[tuple[int, int, int]] = []
+        unparsed: list[str] = []
+        for cell in cells:
+            if cell.kind != "code":
+                continue
+            source = cell.python
+            if source is None and any(t.strip() for _, t in cell.lines):
+                first = cell.lines[0][1].lstrip() if cell.lines else ""
+                if not first.startswith("%%"):
+                    unparsed.append(str(cell.number))
+            texts = source.split("\n") if source else [""] * len(cell.lines)
+            pairs = zip(cell.lines, texts, strict=True)
+            for index, ((file_line, _), text) in enumerate(pairs, start=1):
+                out.append(text)
+                where.append((cell.number, index, file_line))
+        if unparsed:
+            self.skipped.setdefault(
+                rel, ("notebook cells not analysed", f"cell(s) {', '.join(unparsed)} not Python")
+            )
+        self._cell_lines[rel] = where
+        return "\n".join(out) + "\n"
+
+    def cell_location(self, rel: str, line: int) -> tuple[int, int, int] | None:
+        """``(cell number, line in the cell, line in the .ipynb)`` of a line of a notebook's
+        joined module; ``None`` for a file that is not a notebook read as code."""
+        self.module(rel)
+        where = self._cell_lines.get(rel)
+        if not where:
+            return None
+        return where[min(max(line, 1), len(where)) - 1]
 
     def module_by_name(self, modname: str) -> PyModule | None:
         """The repo module with dotted name ``modname`` (src layout aware)."""

@@ -181,16 +181,24 @@ class _Flow:
 
 
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
-    """One hit per fit/DataLoader (or fitting helper call) on unvalidated loaded data."""
+    """One hit per unvalidated load: its first fit/DataLoader (or fitting helper call), with the
+    other uses of the same load attached (a notebook fits one dataset twenty times)."""
     flow = _Flow(repo)
     for rel, mod in repo.source_modules(("fit", "DataLoader", "train")):
+        uses: dict[int, list[Event]] = {}
         for scope in scopes(mod):
             g, _, _, bad = flow.analyse(mod, scope)
             for ev, roots in bad:
-                lines = sorted(g.node_line[r] for r in roots)
-                yield Hit(
-                    rel,
-                    ev.line,
-                    f"`{ev.name or tail(ev)}` consumes data loaded at line "
-                    f"{lines[0]} with no schema validation before it",
-                )
+                uses.setdefault(min(g.node_line[r] for r in roots), []).append(ev)
+        for load, events in sorted(uses.items()):
+            first, *more = sorted(events, key=lambda e: e.line)
+            also = ""
+            if more:
+                listed = ", ".join(f"line {e.line}" for e in more[:5])
+                also = f"; also used at {listed}" + (" and more" if len(more) > 5 else "")
+            yield Hit(
+                rel,
+                first.line,
+                f"`{first.name or tail(first)}` consumes data loaded at line "
+                f"{load} with no schema validation before it{also}",
+            )

@@ -52,6 +52,10 @@ SPLITTERS = frozenset(
         "HalvingRandomSearchCV",
     }
 )
+HOLD_OUT = frozenset({"train_test_split", "random_split", "sample", "mask_split"})
+# Names that say a row selection is a split part: ``train = df[df.year < 2011]``.
+_PART_WORDS = ("train", "test", "val", "hold", "eval")
+_COMPLEMENTS = ({"<", ">"}, {"==", "!="})
 AGGREGATIONS = frozenset(
     {
         "mean",
@@ -80,6 +84,7 @@ AGGREGATIONS = frozenset(
 # A module mentioning none of these cannot contain a split, so it is not analysed.
 SPLIT_WORDS = (
     "split",
+    "train",  # ``train = df[df.year < 2011]``: a split by mask names its parts
     "cross_val",
     "cross_validate",
     "learning_curve",
@@ -135,6 +140,23 @@ def split_events(g: Graph) -> list[tuple[Event, set[int]]]:
             and ev.receiver is not None
         ):
             out.append((ev, {ev.receiver}))
+    out.extend(_mask_splits(g))
+    return out
+
+
+def _mask_splits(g: Graph) -> list[tuple[Event, set[int]]]:
+    """Complementary row selections of one frame on one column (``df[df.year < 2011]`` and
+    ``df[df.year >= 2011]``) bound to train/test names: a split at the first of them."""
+    out: list[tuple[Event, set[int]]] = []
+    done: set[tuple[int, str]] = set()
+    for seq, line, frame, column, _side, bound in g.masks:
+        if (frame, column) in done or not any(w in b.lower() for b in bound for w in _PART_WORDS):
+            continue
+        sides = {s for _, _, f, c, s, _ in g.masks if (f, c) == (frame, column)}
+        if any(pair <= sides for pair in _COMPLEMENTS):
+            done.add((frame, column))
+            marker = ast.Call(func=ast.Name(id="mask_split"), args=[], keywords=[])
+            out.append((Event(seq, line, marker, "mask_split", {frame}, None), {frame}))
     return out
 
 
@@ -233,6 +255,7 @@ class _Summaries:
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         self.cache: dict[int, set[int]] = {}
+        self.splits: dict[int, set[int]] = {}
 
     def fits_params(self, mod: PyModule, func: FuncNode) -> set[int]:
         key = id(func)
@@ -241,11 +264,19 @@ class _Summaries:
         self.cache[key] = set()
         g = build(mod, func)
         fitted: set[int] = set()
+        returned = g.ancestors(set().union(*g.returns)) if g.returns else set()
         for ev in g.events:
             if self._is_fit(g, ev, set()):
-                for node in g.ancestors(ev.inputs):
-                    if node in g.params:
-                        fitted.add(g.params[node])
+                read = ev.inputs
+            elif tail(ev) in FULL_DATA_STATISTICS and ev.node in returned:
+                # ``frame[c] = (frame[c] - frame[c].mean()) / ...; return frame``: a statistic
+                # of the argument written back into what the helper returns.
+                read = g.reads(ev.call) | ({ev.receiver} if ev.receiver is not None else set())
+            else:
+                continue
+            for node in g.ancestors(read):
+                if node in g.params:
+                    fitted.add(g.params[node])
         self.cache[key] = fitted
         return fitted
 
@@ -254,6 +285,32 @@ class _Summaries:
         if name in FIT_METHODS and not (_splitter_node(g, ev.receiver) or _splitter_call(ev)):
             return True
         return _groupby_target_stat(g, ev.call, target_cols or set(TARGET_WORDS))
+
+    def split_params(self, mod: PyModule, func: FuncNode) -> set[int]:
+        """Which parameters a repo function splits (``train_test_split`` / KFold on them)."""
+        key = id(func)
+        if key not in self.splits:
+            self.splits[key] = set()  # recursion-safe, as fits_params
+            g = build(mod, func)
+            self.splits[key] = {
+                g.params[node]
+                for _, data in split_events(g)
+                for node in g.ancestors(data)
+                if node in g.params
+            }
+        return self.splits[key]
+
+    def call_splits(self, g: Graph) -> list[tuple[Event, set[int]]]:
+        """Calls to repo helpers that split their arguments: splits at the call site."""
+        out = []
+        for ev in g.events:
+            hit = self.repo.resolve(g.mod, ev.call) if ev.name else None
+            if hit is None or isinstance(hit[1], ast.ClassDef):
+                continue
+            data = ev.arguments(self.split_params(hit[0], hit[1]))
+            if data:
+                out.append((ev, data))
+        return out
 
     def call_fits(self, g: Graph, ev: Event) -> set[int]:
         """Data nodes a call to a repo helper fits on."""
@@ -270,20 +327,29 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     for rel, mod in repo.source_modules(SPLIT_WORDS):
         for scope in scopes(mod):
             g = build(mod, scope)
-            splits = split_events(g)
+            splits = split_events(g) + summaries.call_splits(g)
             if not splits:
                 continue
             target_cols = targets(g, splits)
-            for split, data in splits:
+            reported: set[int] = set()  # one finding per fit: the first split it leaks into
+            for split, data in sorted(splits, key=lambda s: s[0].seq):
                 full = g.ancestors(data)
                 for ev in g.events:
-                    if ev.seq >= split.seq or any(ev is s for s, _ in splits):
+                    if ev.seq >= split.seq or ev.seq in reported or any(ev is s for s, _ in splits):
                         continue
                     name = tail(ev)
                     if name in FIT_METHODS and not (
                         _splitter_node(g, ev.receiver) or _splitter_call(ev)
                     ):
-                        if ev.inputs & full:
+                        # Cross-validation (a CV function, a splitter, a search) clones the
+                        # estimators it gets: a model fitted before it leaks only when what it
+                        # learnt reaches the CV data (its result, or the fitted object that
+                        # transforms it). Before a hold-out split, the fitted model itself is
+                        # what gets scored on rows it saw.
+                        feeds = ev.node in full or ev.output in full
+                        scored = tail(split) in HOLD_OUT and _used_after(g, ev, split)
+                        if ev.inputs & full and (feeds or scored):
+                            reported.add(ev.seq)
                             yield Hit(
                                 rel,
                                 ev.line,
@@ -292,6 +358,7 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
                             )
                     elif _groupby_target_stat(g, ev.call, target_cols):
                         if _feeds_the_split(g, ev, full):
+                            reported.add(ev.seq)
                             yield Hit(
                                 rel,
                                 ev.line,
@@ -300,6 +367,7 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
                                 f"{split.line}",
                             )
                     elif name in FULL_DATA_STATISTICS and _feeds_the_split(g, ev, full):
+                        reported.add(ev.seq)
                         yield Hit(
                             rel,
                             ev.line,
@@ -309,12 +377,22 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
                     else:
                         fitted = summaries.call_fits(g, ev)
                         if fitted & full:
+                            reported.add(ev.seq)
                             yield Hit(
                                 rel,
                                 ev.line,
                                 f"`{ev.name}` fits on the full data before "
                                 f"the split at line {split.line}",
                             )
+
+
+def _used_after(g: Graph, fit: Event, split: Event) -> bool:
+    """The object fitted is used again after the split (scored, predicting): a model fitted on
+    all rows for a plot, and never evaluated on the split, leaks nothing."""
+    fitted = fit.output if fit.output is not None else fit.node
+    return any(
+        ev.seq > split.seq and (ev.receiver == fitted or fitted in ev.inputs) for ev in g.events
+    )
 
 
 def _reads_full(g: Graph, ev: Event, full: set[int]) -> bool:

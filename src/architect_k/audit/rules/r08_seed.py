@@ -45,9 +45,9 @@ def _is_main_guard(node: ast.stmt) -> bool:
 
 def is_entrypoint(repo: Repo, mod: PyModule) -> bool:
     """Named like a training script, or a ``__main__`` script that trains."""
-    stem = posixpath.basename(mod.path)[:-3]
+    stem = posixpath.splitext(posixpath.basename(mod.path))[0]
     named = stem in ENTRY_STEMS or stem.startswith("train_") or stem.endswith("_train")
-    if named:
+    if named or mod.path.endswith(".ipynb"):  # a notebook runs top to bottom, like a script
         return True
     return any(_is_main_guard(s) for s in mod.tree.body)
 
@@ -81,12 +81,13 @@ def seeds(repo: Repo, nodes: list[tuple[PyModule, ast.AST]]) -> set[str]:
 
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     """Flag entrypoints whose reachable code misses one of the required seeds."""
-    for rel in repo.python:
+    for rel in repo.code:
         if is_test_path(rel):
             continue
-        stem = posixpath.basename(rel)[:-3]
+        stem = posixpath.splitext(posixpath.basename(rel))[0]
         named = stem in ENTRY_STEMS or stem.startswith("train_") or stem.endswith("_train")
-        if not named and "__main__" not in (repo.text(rel) or ""):
+        notebook = rel.endswith(".ipynb")
+        if not named and not notebook and "__main__" not in (repo.text(rel) or ""):
             continue
         mod = repo.module(rel)
         if mod is None or not is_entrypoint(repo, mod):

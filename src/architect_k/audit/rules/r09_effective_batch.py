@@ -86,7 +86,7 @@ def _asserts(nodes: list[tuple[PyModule, ast.AST]]) -> bool:
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     """Python code and YAML/JSON configs with accumulation > 1, without the assertion."""
     repo_wide: list[tuple[PyModule, ast.AST]] = []
-    for rel in repo.python:
+    for rel in repo.code:
         if is_test_path(rel):
             continue
         text = (repo.text(rel) or "").lower()

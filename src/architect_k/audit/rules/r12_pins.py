@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import tomllib
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from typing import Any
 from architect_k.audit import dockerfile
 from architect_k.audit.ci import ci_files, steps
 from architect_k.audit.model import Hit, Rule
+from architect_k.audit.pyast import dotted, last
 from architect_k.audit.repo import Repo
 from architect_k.audit.shell import (
     BOOTSTRAP,
@@ -42,6 +44,36 @@ def requirement_lines(repo: Repo, rel: str) -> Iterator[tuple[int, str]]:
             continue
         spec = line.split(" --", 1)[0].strip()
         yield start, spec
+
+
+def setup_requires(repo: Repo, rel: str) -> list[tuple[int, str]]:
+    """``(line, spec)`` for each literal ``install_requires`` entry of a setup.py ``setup()``
+    call, the list written inline or bound to a module-level name; a list computed at run time
+    (read from a requirements file, which R12 checks itself) gives nothing."""
+    mod = repo.module(rel)
+    if mod is None:
+        return []
+    bound: dict[str, ast.expr] = {}
+    for stmt in mod.tree.body:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    bound[target.id] = stmt.value
+    out: list[tuple[int, str]] = []
+    for node in mod.nodes(ast.Call):
+        if not isinstance(node, ast.Call) or last(dotted(node.func) or "") != "setup":
+            continue
+        for kw in node.keywords:
+            if kw.arg != "install_requires":
+                continue
+            value = bound.get(kw.value.id, kw.value) if isinstance(kw.value, ast.Name) else kw.value
+            if isinstance(value, ast.List | ast.Tuple):
+                out.extend(
+                    (elt.lineno, elt.value)
+                    for elt in value.elts
+                    if isinstance(elt, ast.Constant) and isinstance(elt.value, str)
+                )
+    return out
 
 
 def _unpinned(repo: Repo, rel: str) -> list[tuple[int, str]]:
@@ -170,6 +202,18 @@ def _hits(repo: Repo, rule: Rule) -> Iterator[Hit]:
                     next((i for i, t in enumerate(lines, 1) if dep in t), 1),
                 )
                 yield Hit(rel, number, f"dependency `{dep}` is a range and no pinned lock exists")
+    for rel in repo.python:
+        if posixpath.basename(rel) == "setup.py" and "install_requires" in (repo.text(rel) or ""):
+            loose_setup = [
+                (n, d) for n, d in setup_requires(repo, rel) if requirement_pinned(d) is False
+            ]
+            if loose_setup and not locks.any_lock():
+                for number, dep in loose_setup:
+                    yield Hit(
+                        rel,
+                        number,
+                        f"install_requires `{dep}` is a range and no pinned lock exists",
+                    )
     for rel in repo.dockerfiles:
         lock_seen = False
         for ins in dockerfile.parse(repo.text(rel) or ""):
