@@ -9,6 +9,7 @@ slowly (checkov takes seconds), so they run once per batch, not once per service
   a PyTorchJob's envelope is checked against the vendored Kubeflow CRD schema and each replica's
   pod template as a core/v1 PodTemplate of that version;
 - checkov over the built manifests, the Dockerfiles and the workflows;
+- trivy config (offline, its bundled checks) over the built manifests and the Dockerfiles;
 - hadolint over the Dockerfiles; zizmor (offline), actionlint and check-jsonschema over the
   workflows.
 
@@ -43,6 +44,10 @@ BUILDS = {
     "training": Path("k8s/training"),
 }
 CHECKOV_FRAMEWORKS = ("kubernetes", "dockerfile", "github_actions")
+# trivy checks it does not apply, each with the reason. KSV-0125 trusts only public registries
+# (docker.io, gcr.io, ...): the service's registry is the team's own answer, and R5 already pins
+# every image there by digest.
+TRIVY_IGNORED = ("AVD-KSV-0125",)
 
 Built = dict[str, list[dict[str, Any]]]
 """One service's builds: {build name (a BUILDS key): the documents it emits}."""
@@ -276,6 +281,45 @@ def checkov(repos: Mapping[str, Path], built: Mapping[str, Built], workdir: Path
     return problems
 
 
+def trivy(repos: Mapping[str, Path], built: Mapping[str, Built], workdir: Path) -> Problems:
+    """One offline `trivy config` run over every service's built manifests and Dockerfile."""
+    root = workdir / "trivy"
+    for name in built:
+        target = root / "scan" / name
+        target.mkdir(parents=True, exist_ok=True)
+        for build_name, docs in built[name].items():
+            (target / f"{build_name}.yaml").write_text(
+                yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8"
+            )
+        shutil.copy(repos[name] / "Dockerfile", target / "Dockerfile")
+    ignore = root / "trivyignore"
+    ignore.write_text("".join(f"{check}\n" for check in TRIVY_IGNORED), encoding="utf-8")
+    result = run(
+        [
+            tool("trivy"), "config", "--skip-check-update", "--quiet", "--format", "json",
+            "--cache-dir", str(root / "cache"), "--ignorefile", str(ignore), str(root / "scan"),
+        ]
+    )
+    problems: Problems = {name: [] for name in built}
+    try:
+        results = json.loads(result.stdout).get("Results") or []
+    except json.JSONDecodeError:
+        for name in built:
+            problems[name].append(f"trivy gave no report: {result.stderr.strip()[-2000:]}")
+        return problems
+    scanned = {entry["Target"].split("/", 1)[0] for entry in results}
+    for name in built:
+        if name not in scanned:
+            problems[name].append("trivy scanned none of its files")
+    for entry in results:
+        owner = entry["Target"].split("/", 1)[0]
+        problems[owner].extend(
+            f"trivy: {finding['ID']} {finding['Title']} {entry['Target']}"
+            for finding in entry.get("Misconfigurations") or []
+        )
+    return problems
+
+
 # -- Dockerfile and workflow linters ----------------------------------------------------------
 
 
@@ -363,6 +407,7 @@ def lint_delivery(repos: Mapping[str, Path], workdir: Path) -> Problems:
     for step in (
         validate_manifests(built, versions, workdir),
         checkov(repos, built, workdir),
+        trivy(repos, built, workdir),
         hadolint(repos),
         zizmor(repos),
         actionlint(repos),

@@ -198,9 +198,9 @@ def _malformed_copy(example: Path, destination: Path) -> Path:
 
 
 def test_the_delivery_linters_find_nothing(delivery_problems: Problems, example: Path) -> None:
-    # kubernetes-validate (strict, the answered version) and checkov over every built
-    # kustomization; checkov and hadolint over the Dockerfile; checkov, zizmor, actionlint and
-    # the workflow schema over the pipeline.
+    # kubernetes-validate (strict, the answered version), checkov and trivy over every built
+    # kustomization; checkov, trivy and hadolint over the Dockerfile; checkov, zizmor,
+    # actionlint and the workflow schema over the pipeline.
     assert delivery_problems[example.name] == [], report(delivery_problems)
 
 
@@ -210,6 +210,7 @@ def test_the_linters_blame_a_broken_service_and_only_it(delivery_problems: Probl
         "kubernetes-validate 1.31.0": "maxSurgeX",
         "checkov kubernetes: CKV2_K8S_6": "/broken/k8s/training.yaml",
         "checkov dockerfile: CKV_DOCKER_8": "Dockerfile",
+        "trivy: DS-0002": "broken/Dockerfile",
         "hadolint": "DL3002",
         "zizmor": "template-injection",
         "actionlint": "ubuntu-latst",
