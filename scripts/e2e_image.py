@@ -462,7 +462,11 @@ def credentials(service: Service, directory: Path, port: int) -> Client:
 
 def deployment(service: Path, kustomization: str) -> dict[str, Any]:
     """The serving Deployment as `kubectl kustomize` builds it."""
-    built = run(["kubectl", "kustomize", str(service / kustomization)], timeout=120).stdout
+    # The pinned kubectl of .venv-lint: the kustomize the tests and the generated CI build with.
+    kubectl = REPO_ROOT / ".venv-lint" / "bin" / "kubectl"
+    if not kubectl.is_file():
+        raise E2EError("kubectl is missing: run `make lint-tools`")
+    built = run([str(kubectl), "kustomize", str(service / kustomization)], timeout=120).stdout
     found = [d for d in yaml.safe_load_all(built) if d and d.get("kind") == "Deployment"]
     if len(found) != 1:
         raise E2EError(f"{kustomization} builds {len(found)} Deployments; expected one")
@@ -918,7 +922,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--example", type=Path, default=REPO_ROOT / "examples" / "churn.yml")
     parser.add_argument(
-        "--kustomization", default="k8s/base", help="what the Deployment is read from"
+        "--kustomization",
+        default="k8s/overlays/production",
+        help="what the Deployment is read from",
     )
     parser.add_argument("--results", type=Path, default=WORK / "results.json")
     args = parser.parse_args(argv)

@@ -40,7 +40,7 @@ AUTH_OBJECTS = {
 
 def rendered_deployment(example: Path) -> tuple[dict[str, Any], str, str]:
     answers = yaml.safe_load((example / ".copier-answers.yml").read_text(encoding="utf-8"))
-    manifest = yaml.safe_load((example / "k8s" / "base" / "deployment.yaml").read_text())
+    manifest = e2e.deployment(example, "k8s/overlays/production")
     return manifest, manifest["metadata"]["name"], str(answers["auth_mode"])
 
 
