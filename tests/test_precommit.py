@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from architect_k import REPO_ROOT
+from architect_k.render import copy_parts
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 #: What `pip install .` of this repository needs; pre-commit installs the hook from it.
@@ -39,13 +39,7 @@ def git(cwd: Path, *args: str) -> str:
 def snapshot_hook_repo(destination: Path) -> str:
     """This working tree's hook source as a one-commit git repository; returns the commit."""
     destination.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    for name in HOOK_SOURCE:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, destination / name, ignore=ignore)
-        else:
-            shutil.copy2(source, destination / name)
+    copy_parts(HOOK_SOURCE, destination)
     git(destination, "init", "-q")
     git(destination, "add", "-A")
     git(destination, "commit", "-q", "-m", "hook snapshot")

@@ -63,14 +63,20 @@ def snapshot_template(destination: Path) -> Path:
     tests) render from one snapshot instead.
     """
     destination.mkdir(parents=True, exist_ok=True)
-    skip = shutil.ignore_patterns("__pycache__")
-    for part in TEMPLATE_PARTS:
+    copy_parts(TEMPLATE_PARTS, destination)
+    return destination
+
+
+def copy_parts(parts: tuple[str, ...], destination: Path) -> None:
+    """Copy files and folders of this checkout (named from its root) into `destination`,
+    without Python's caches and build metadata."""
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for part in parts:
         source = REPO_ROOT / part
         if source.is_dir():
             shutil.copytree(source, destination / part, ignore=skip)
         else:
             shutil.copy2(source, destination / part)
-    return destination
 
 
 def render_answers(
