@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pathspec
 import pytest
 
 from architect_k import REPO_ROOT
@@ -52,4 +53,16 @@ def service_test_args(package: str, coverage_gate: int) -> tuple[str, ...]:
         "no:cacheprovider",
         f"--cov={package}",
         f"--cov-fail-under={coverage_gate}",
+    )
+
+
+def committed_files(repo: Path) -> list[str]:
+    """The files of a rendered repository its own .gitignore keeps: what a first commit holds,
+    whatever running its suite (the render tests do) has left beside them."""
+    ignored = pathspec.GitIgnoreSpec.from_lines(
+        (repo / ".gitignore").read_text(encoding="utf-8").splitlines()
+    )
+    kept = (path.relative_to(repo) for path in repo.rglob("*") if path.is_file())
+    return sorted(
+        str(path) for path in kept if ".git" not in path.parts and not ignored.match_file(path)
     )

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pathspec
 import pytest
 import yaml
 
 from architect_k import REPO_ROOT
 from architect_k.audit.k8s import split_image
+from tests.conftest import committed_files
 from tests.delivery_lint import (
     Problems,
     build_all,
@@ -523,18 +523,6 @@ def test_handoffs_match_their_schemas_and_the_manifests(built: Any, example: Pat
                         assert ref["configMapKeyRef"]["name"] in configs
     workflow_secrets = set(re.findall(r"secrets\.([A-Z_]+)", workflow_of(example)[0].read_text()))
     assert workflow_secrets <= inventory
-
-
-def committed_files(repo: Path) -> list[str]:
-    """The files of a rendered repository its own .gitignore keeps: what a first commit holds,
-    whatever running its suite (the render tests do) has left beside them."""
-    ignored = pathspec.GitIgnoreSpec.from_lines(
-        (repo / ".gitignore").read_text(encoding="utf-8").splitlines()
-    )
-    return sorted(
-        str(path.relative_to(repo)) for path in repo.rglob("*")
-        if path.is_file() and not ignored.match_file(path.relative_to(repo))
-    )
 
 
 def test_detect_secrets_finds_nothing(example: Path) -> None:
