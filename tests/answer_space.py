@@ -34,6 +34,7 @@ from architect_k.interrogation.fields import (
     KUBERNETES_VERSIONS,
     LOWER_IS_BETTER,
     MAX_COLUMN_NAME,
+    MAX_COVERAGE,
     MAX_DESCRIPTION,
     MAX_PROJECT_NAME,
     METRICS_BY_TASK,
@@ -378,7 +379,7 @@ def answer_sets(
         "project_description": descriptions,
         "kubernetes_version": st.sampled_from(KUBERNETES_VERSIONS),
         "auth_mode": st.sampled_from(AUTH_MODES),
-        "coverage_threshold": st.integers(MIN_COVERAGE, 100),
+        "coverage_threshold": st.integers(MIN_COVERAGE, MAX_COVERAGE),
         "domain": st.just(domain),
         "distributed": st.sampled_from(DISTRIBUTED),
     }

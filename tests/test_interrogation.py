@@ -21,6 +21,7 @@ from architect_k.interrogation import (
     render_form,
     slug_for,
 )
+from architect_k.interrogation.fields import MAX_COVERAGE
 from architect_k.render import load_answers
 from tests.conftest import EXAMPLES, EXAMPLES_DIR
 
@@ -88,6 +89,7 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("auth_mode", "none", "there is no unauthenticated mode"),
     ("coverage_threshold", 80, "R1 refuses 80"),
     ("coverage_threshold", 101, "R1 refuses 101"),
+    ("coverage_threshold", MAX_COVERAGE + 1, "more than the generated suite is proven to reach"),
     ("domain", "gaming", "not one of"),
     ("distributed", "fsdp", "not one of"),
     ("protected_attributes", "gender", "must be a list"),
@@ -236,7 +238,7 @@ def test_cli_strings_are_read_as_numbers(churn: dict[str, Any]) -> None:
         latency_p99_ms="45",
         throughput_rps="500",
         metric_threshold="0.8",
-        coverage_threshold="95",
+        coverage_threshold="92",
     )
     assert _problems(churn) == {}
 

@@ -29,6 +29,7 @@ from architect_k.interrogation.fields import (
     KUBERNETES_VERSIONS,
     LOWER_IS_BETTER,
     MAX_COLUMN_NAME,
+    MAX_COVERAGE,
     MAX_DESCRIPTION,
     MAX_INT_CLASSES,
     MAX_NAMESPACE,
@@ -441,7 +442,15 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
             bad(
                 "coverage_threshold",
                 f"R1 refuses {answers['coverage_threshold']!r}: the gate "
-                f"is a whole percentage from {MIN_COVERAGE} to 100",
+                f"is a whole percentage from {MIN_COVERAGE} to {MAX_COVERAGE}",
+            )
+        elif coverage > MAX_COVERAGE:
+            bad(
+                "coverage_threshold",
+                f"{coverage} % is more than the generated suite is proven to reach on its first "
+                f"run, so CI would fail before you change a line; answer at most {MAX_COVERAGE} "
+                "and raise the gate in the Makefile and .github/workflows/ml-pipeline.yml once "
+                "your own tests cover more",
             )
 
     protected = answers.get("protected_attributes")

@@ -38,6 +38,11 @@ DOMAINS_NEEDING_FAIRNESS = frozenset({"finance", "medical"})
 DISTRIBUTED = ("none", "ddp")
 DTYPES = ("int", "float", "bool", "category", "string", "datetime")
 MIN_COVERAGE = 90
+#: The highest gate a rendered service's own suite is proven to pass on its first run: tier 2 of
+#: tests/test_answer_space.py runs five services unlike the examples at exactly this gate. The
+#: generated suites cover 95-96 % of their package (CUDA and multi-process paths cannot run in a
+#: CPU test run); a gate above what the first run reaches would make CI red before any edit.
+MAX_COVERAGE = 93
 #: Length limits of the free-text answers and of identifiers derived from or given as answers.
 MAX_PROJECT_NAME = 64
 MAX_DESCRIPTION = 500
@@ -174,8 +179,9 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "coverage_threshold",
-        f"R1 gates CI on it; refused below {MIN_COVERAGE} (SCA-0009: an untested classifier "
-        "fell from 73 % to 31 % precision in production).",
+        f"R1 gates CI on it, from {MIN_COVERAGE} (SCA-0009: an untested classifier fell from 73 % "
+        f"to 31 % precision in production) to {MAX_COVERAGE}, the most the generated suite is "
+        "proven to reach; raise it in the Makefile and the CI workflow as your tests grow.",
         "coverage_threshold: 90",
         required=False,
     ),
