@@ -67,6 +67,15 @@ def test_registry_carries_the_scars() -> None:
     assert [r for r in rules.values() if not r.blocking] == [rules["R9"]]
 
 
+def test_r1_condition_and_remediation_quote_the_minimum_its_check_enforces() -> None:
+    """YAML cannot interpolate, so R1's prose restates `min_coverage`; the copies must agree."""
+    r1 = load_rules()["R1"]
+    minimum = r1.params["min_coverage"]
+    assert f"< {minimum} %" in r1.condition
+    assert f"--cov-fail-under={minimum}" in r1.remediation
+    assert f"fail_under = {minimum}" in r1.remediation
+
+
 def test_every_rule_has_several_fixtures_of_each_kind() -> None:
     for rule in RULE_IDS:
         assert len([c for r, c in VIOLATING if r == rule]) >= 3, rule

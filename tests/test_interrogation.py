@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from architect_k.audit.registry import load_rules
 from architect_k.interrogation import (
     FIELDS,
     REQUIRED,
@@ -108,6 +109,15 @@ def test_each_bad_answer_is_refused_with_its_reason(
     problems = _problems(churn)
     assert field in problems, problems
     assert any(message in text for text in problems[field]), problems[field]
+
+
+def test_the_lowest_coverage_gate_accepted_is_the_one_r1_enforces(churn: dict[str, Any]) -> None:
+    """A gate the interrogation lets through must pass R1's audit of the rendered service."""
+    minimum = load_rules()["R1"].params["min_coverage"]
+    churn["coverage_threshold"] = minimum
+    assert "coverage_threshold" not in _problems(churn)
+    churn["coverage_threshold"] = minimum - 1
+    assert "coverage_threshold" in _problems(churn)
 
 
 def _with_column(churn: dict[str, Any], name: str, spec: Any) -> dict[str, Any]:
