@@ -167,7 +167,7 @@ def test_each_bad_column_is_refused(
         ),
         (
             {"target": "a", "columns": {"a": {"dtype": "string"}, "b": {"dtype": "int"}}},
-            "must be bool, category, int or float",
+            "must be int, float, bool or category",
         ),
         (
             {"target": "a", "columns": {"a": {"dtype": "bool"}, "b": {"dtype": "string"}}},

@@ -10,13 +10,17 @@ from typing import Any
 
 from architect_k.audit.registry import load_rules
 from architect_k.interrogation.checks import coerce_number, default_task_type, slug_for
-from architect_k.interrogation.fields import GPU_VRAM_GB, LOWER_IS_BETTER, MAX_APP_NAME
+from architect_k.interrogation.fields import (
+    GPU_VRAM_GB,
+    LOWER_IS_BETTER,
+    MAX_APP_NAME,
+    MODEL_DTYPES,
+)
 from architect_k.ledger.fipi import scar_warnings
 
 #: Requests per second one CPU replica is sized for; the HPA scales out from there.
 RPS_PER_REPLICA = 250
 MIN_REPLICAS = 2
-MODEL_DTYPES = frozenset({"int", "float", "bool", "category"})
 
 
 def derive(answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -37,6 +37,8 @@ from architect_k.interrogation.fields import (
     MAX_PROJECT_NAME,
     METRICS_BY_TASK,
     MIN_COVERAGE,
+    MODEL_DTYPES,
+    PASSTHROUGH_DTYPES,
     REQUIRED,
     TASK_TYPES,
 )
@@ -47,6 +49,8 @@ _RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _REGISTRY = re.compile(
     r"^[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]{1,5})?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
 )
+#: "int, float, bool or category", for messages about what the model can train on.
+_MODEL_DTYPES_TEXT = f"{', '.join(MODEL_DTYPES[:-1])} or {MODEL_DTYPES[-1]}"
 _COLUMN_KEYS = frozenset({"dtype", "nullable", "min", "max", "categories", "description"})
 #: Package names that would shadow what the generated service imports.
 _RESERVED_PACKAGES = frozenset(
@@ -204,18 +208,16 @@ def check_schema(schema: Any) -> list[str]:
         spec = columns[target]
         if spec.get("nullable"):
             errors.append(f"target {target!r} cannot be nullable: unlabelled rows cannot train")
-        if spec.get("dtype") in {"string", "datetime"}:
-            errors.append(f"target {target!r} must be bool, category, int or float")
+        if spec.get("dtype") in PASSTHROUGH_DTYPES:
+            errors.append(f"target {target!r} must be {_MODEL_DTYPES_TEXT}")
     features = [
         n
         for n, s in columns.items()
-        if n != target
-        and isinstance(s, Mapping)
-        and s.get("dtype") in {"int", "float", "bool", "category"}
+        if n != target and isinstance(s, Mapping) and s.get("dtype") in MODEL_DTYPES
     ]
     if columns and not features:
         errors.append(
-            "no usable feature: at least one int, float, bool or category column besides the target"
+            f"no usable feature: at least one {_MODEL_DTYPES_TEXT} column besides the target"
         )
     return errors
 
@@ -482,7 +484,7 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
             for name, spec in schema["columns"].items()
             if name != schema["target"]
             and name not in protected
-            and spec["dtype"] in {"int", "float", "bool", "category"}
+            and spec["dtype"] in MODEL_DTYPES
         ]
         if not unprotected:
             bad(

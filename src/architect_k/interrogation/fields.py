@@ -40,6 +40,10 @@ DOMAINS = ("general", "finance", "medical")
 DOMAINS_NEEDING_FAIRNESS = frozenset({"finance", "medical"})
 DISTRIBUTED = ("none", "ddp")
 DTYPES = ("int", "float", "bool", "category", "string", "datetime")
+#: The dtypes the model trains on; the others are validated and passed through to the API and
+#: the prediction log, never into the network.
+MODEL_DTYPES = ("int", "float", "bool", "category")
+PASSTHROUGH_DTYPES = tuple(dtype for dtype in DTYPES if dtype not in MODEL_DTYPES)
 #: The lowest coverage gate: R1's `min_coverage` in the rule registry, the one place it is set
 #: (a service gated below it would fail its own audit on the first commit). Answers are whole
 #: percentages, so a fractional minimum rounds up. The registry sits in the template checkout
