@@ -15,6 +15,7 @@ from architect_k.interrogation.fields import (
     LOWER_IS_BETTER,
     MAX_APP_NAME,
     MODEL_DTYPES,
+    is_gpu,
 )
 from architect_k.ledger.fipi import scar_warnings
 
@@ -50,7 +51,7 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "schema_version": hashlib.sha256(canonical.encode()).hexdigest()[:12],
         "app_name": app_name,
         "image_name": f"{answers['image_registry']}/{app_name}",
-        "is_gpu": compute != "cpu",
+        "is_gpu": is_gpu(compute),
         "vram_gb": GPU_VRAM_GB.get(compute, 0),
         "columns": columns,
         "target": target,
@@ -122,7 +123,7 @@ def delivery_context(answers: Mapping[str, Any]) -> dict[str, Any]:
     compute = str(answers["deployment_compute"])
     cloud = str(answers["deployment_cloud"])
     selector: dict[str, str] = {}
-    if compute != "cpu":
+    if is_gpu(compute):
         if cloud == "gcp" and compute in GKE_ACCELERATORS:
             selector = {"cloud.google.com/gke-accelerator": GKE_ACCELERATORS[compute]}
         else:

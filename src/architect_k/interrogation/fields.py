@@ -33,6 +33,16 @@ GPU_VRAM_GB: dict[str, int] = {
     "nvidia-h100-80gb": 80,
 }
 COMPUTE_CHOICES = ("cpu", *GPU_VRAM_GB)
+
+
+def is_gpu(compute: object) -> bool:
+    """Whether a `deployment_compute` answer names a GPU: the one test of it in the package.
+
+    The render (base image, node selectors, GPU limits) and the scar warnings (CUDA scars) both
+    ask it, so they cannot disagree about a deployment.
+    """
+    return isinstance(compute, str) and compute in GPU_VRAM_GB
+
 #: Kubernetes versions whose schemas the manifest validation ships with.
 KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32")
 AUTH_MODES = ("oauth2", "mtls")

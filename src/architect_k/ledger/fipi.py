@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from architect_k.interrogation.fields import is_gpu
 from architect_k.ledger.chain import Scar, current, load
 from architect_k.ledger.match import rank
 from architect_k.ledger.vsa import tokenize
@@ -34,7 +35,6 @@ RADIUS_FLOOR = 0.70
 #: specific shared facts, and no single generic word can raise one.
 THRESHOLD = 0.13
 
-_GPU_HINT = re.compile(r"nvidia|gpu|cuda|a100|h100|h200|v100|t4|l4|a10", re.IGNORECASE)
 _RULE_PREFIX = re.compile(r"^RULE_(R[0-9]+)_ENFORCE:\s*")
 _CLASSIFICATION = {"binary_classification", "multiclass_classification", "classification"}
 
@@ -69,12 +69,6 @@ def _columns(answers: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if not isinstance(columns, Mapping):
         return []
     return [spec for spec in columns.values() if isinstance(spec, Mapping)]
-
-
-def is_gpu(compute: object) -> bool:
-    """True when a ``deployment_compute`` answer names a GPU rather than ``cpu``."""
-    text = _text(compute).lower()
-    return bool(text) and text != "cpu" and _GPU_HINT.search(text) is not None
 
 
 def answers_context(answers: Mapping[str, Any]) -> str:
