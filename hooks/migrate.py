@@ -16,14 +16,18 @@ project already migrated, and then it changes nothing.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
+
+# Copier runs this file with its own interpreter; the package comes from this template's src/,
+# as in hooks/extensions.py, so a pipx-installed copier needs no architect-k of its own.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from architect_k.fsutil import write_atomic
 
 ANSWERS_FILE = Path(".copier-answers.yml")
 
@@ -42,11 +46,8 @@ def rename_answer(old: str, new: str, answers_file: Path = ANSWERS_FILE) -> bool
     header = "".join(
         line for line in answers_file.read_text("utf-8").splitlines(True) if line.startswith("#")
     )
-    with tempfile.NamedTemporaryFile(
-        "w", dir=answers_file.parent, delete=False, encoding="utf-8"
-    ) as handle:
-        handle.write(header + yaml.safe_dump(renamed, sort_keys=False, allow_unicode=True))
-    os.replace(handle.name, answers_file)
+    text = header + yaml.safe_dump(renamed, sort_keys=False, allow_unicode=True)
+    write_atomic(answers_file, text)
     return True
 
 

@@ -276,6 +276,36 @@ def test_the_migration_runs_only_when_crossing_its_version(
     assert _conflicts(service) == []
 
 
+def test_a_migration_needs_no_installed_architect_k_and_keeps_the_answers_file_mode(
+    tmp_path: Path,
+) -> None:
+    """Copier may come from pipx: the hook takes the package from the template's own src/."""
+    answers = tmp_path / ".copier-answers.yml"
+    answers.write_text(
+        "# Changes here will be overwritten by Copier\n_commit: v1.0.0\n"
+        "coverage_threshold: 92\ndomain: general\n",
+        encoding="utf-8",
+    )
+    answers.chmod(0o644)
+    # PyYAML only: -S skips the .pth files, the editable install of architect-k among them.
+    env = {"PYTHONPATH": str(Path(yaml.__file__).parents[1]), "PATH": os.environ["PATH"]}
+    bare = [sys.executable, "-S"]
+    probe = subprocess.run(
+        [*bare, "-c", "import architect_k"], cwd=tmp_path, env=env, capture_output=True
+    )
+    assert probe.returncode, "architect_k is importable without the template's src/"
+    migrate = [*bare, str(REPO_ROOT / "hooks" / "migrate.py"), "rename-answer"]
+    subprocess.run(
+        [*migrate, "coverage_threshold", "coverage_gate"], cwd=tmp_path, env=env, check=True
+    )
+    assert answers.read_text(encoding="utf-8") == (
+        "# Changes here will be overwritten by Copier\n_commit: v1.0.0\n"
+        "coverage_gate: 92\ndomain: general\n"
+    )
+    assert answers.stat().st_mode & 0o777 == 0o644
+    assert [path.name for path in tmp_path.iterdir()] == [answers.name]
+
+
 def test_updating_a_dirty_tree_is_refused_and_changes_nothing(
     template_repo: Path, tmp_path: Path
 ) -> None:

@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from architect_k.audit.atomic import write_atomic
 from architect_k.audit.engine import UsageError, run_audit
 from architect_k.audit.registry import RegistryError
 from architect_k.audit.repo import RepoError
 from architect_k.audit.report import RENDERERS, to_text
+from architect_k.fsutil import write_atomic
 
 
 class _Parser(argparse.ArgumentParser):

@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
-from architect_k.audit.atomic import write_atomic
 from architect_k.audit.engine import open_repo
 from architect_k.audit.model import Fix
 from architect_k.audit.rules.r02_credentials import Credential, find_credentials
 from architect_k.credentials import name_words
+from architect_k.fsutil import write_atomic
 
 
 def env_var_name(name: str) -> str:

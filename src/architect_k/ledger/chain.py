@@ -20,7 +20,6 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from architect_k.fsutil import write_atomic
 from architect_k.ledger.errors import (
     InvalidScarError,
     LedgerTamperedError,
@@ -590,21 +590,6 @@ def rewrite(
             prev = entry["entry_hash"]
         if dry_run or [s.entry_hash for s in new] == [s.entry_hash for s in old]:
             return old, new
-        mode = os.fstat(fd).st_mode & 0o777
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as temp:
-                temp.write(b"".join(serialize(scar.fields()) for scar in new))
-                temp.flush()
-                os.fsync(temp.fileno())
-            os.chmod(temp_name, mode)
-            os.replace(temp_name, path)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        # `locked` checked that `path` is still the file we hold, so its mode is the ledger's.
+        write_atomic(path, b"".join(serialize(scar.fields()) for scar in new))
     return old, new

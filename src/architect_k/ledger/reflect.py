@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from architect_k.fsutil import write_atomic
 from architect_k.ledger.chain import Scar, current, load, mint, parse_json, revise
 from architect_k.ledger.debride import candidates
 from architect_k.ledger.errors import LedgerError
@@ -322,18 +321,6 @@ def _reinforced(scar: Scar) -> dict[str, Any]:
     }
 
 
-def _write_json_atomically(path: Path, payload: Mapping[str, Any]) -> None:
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as temp:
-            json.dump(payload, temp, indent=2, ensure_ascii=False)
-            temp.write("\n")
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-
-
 def reflect(
     repo: Path,
     *,
@@ -428,5 +415,5 @@ def reflect(
         "reinforced": [r["scar_id"] for r in records if r["action"] == "reinforced"],
         "debridement_candidates": [scar.scar_id for scar in candidates(local_entries, moment)],
     }
-    _write_json_atomically(report_path, payload)
+    write_atomic(report_path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     return payload
