@@ -11,24 +11,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from architect_k.audit.engine import UsageError, run_audit
+from architect_k.audit.engine import run_audit
 from architect_k.audit.registry import RegistryError
 from architect_k.audit.repo import RepoError
 from architect_k.audit.report import RENDERERS, to_text
+from architect_k.cliargs import Parser, UsageError
 from architect_k.fsutil import write_atomic
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse whose usage errors become :class:`UsageError` (exit 2, no traceback)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        raise UsageError(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
-    parser = _Parser(
+    parser = Parser(
         prog="architect-k audit",
         description="Audit an ML repository against rules R1-R12 (scar_ledger/rules.yaml).",
     )
@@ -72,6 +65,7 @@ def main(argv: Sequence[str]) -> int:
         result = run_audit(args.path, rules=rules)
         result.fixes = fixes
     except UsageError as exc:
+        sys.stderr.write(exc.usage)
         sys.stderr.write(f"architect-k audit: error: {exc}\n")
         return 2
     except (RepoError, RegistryError) as exc:

@@ -10,14 +10,11 @@ from pathlib import Path
 from architect_k.audit.model import AuditResult, Finding, Hit, Rule, Skipped, Suppressed
 from architect_k.audit.registry import load_rules
 from architect_k.audit.repo import Repo, RepoError
+from architect_k.cliargs import UsageError
 
 # Rules that read a notebook as one module of its code cells; their hits carry a line of that
 # module, turned here into the .ipynb line and the cell it sits in.
 NOTEBOOK_CODE = frozenset({"R3", "R4", "R7", "R8", "R9"})
-
-
-class UsageError(Exception):
-    """Bad arguments: unknown rule ids, missing path."""
 
 
 def select_rules(registry: dict[str, Rule], wanted: Iterable[str] | None) -> list[Rule]:

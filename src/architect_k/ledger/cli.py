@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from architect_k.cliargs import Parser, UsageError
 from architect_k.ledger.chain import current, load, mint, parse_json, verify
 from architect_k.ledger.debride import debride
 from architect_k.ledger.errors import (
@@ -42,16 +43,6 @@ def default_ledger() -> Path:
     return SCAR_LEDGER_DIR / "scars.jsonl"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:
-        # argparse would exit; main() turns this into exit code 2 with a usage line.
-        raise _UsageError(f"{self.prog}: {message}")
-
-
-class _UsageError(Exception):
-    pass
-
-
 def _timestamp(value: str) -> datetime:
     try:
         return parse_timestamp(value)
@@ -61,9 +52,9 @@ def _timestamp(value: str) -> datetime:
         ) from error
 
 
-def _parser() -> _Parser:
-    parser = _Parser(prog=PROG, description="Verify, search and grow the Nitinol Scar Ledger.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _parser() -> Parser:
+    parser = Parser(prog=PROG, description="Verify, search and grow the Nitinol Scar Ledger.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     check = commands.add_parser("verify", help="check the hash chain and every entry")
     check.add_argument("path", nargs="?", type=Path, help="ledger file (default: shared ledger)")
@@ -271,8 +262,8 @@ def main(argv: Sequence[str]) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(list(argv))
-    except _UsageError as error:
-        _emit(sys.stderr, f"{error}\n{parser.format_usage().rstrip()}")
+    except UsageError as error:
+        _emit(sys.stderr, f"{error.prog}: {error}\n{parser.format_usage().rstrip()}")
         return EXIT_BAD_INPUT
     except SystemExit as exit_:
         # --help and --version exit through argparse with a code of their own.
