@@ -6,15 +6,19 @@ inplace=True)``) create a new node for the mutated name whose parents include it
 Statements are visited in source order (branches and loop bodies inline), so "before the split"
 means "earlier in the statement sequence", and the ancestors of a node tell which loaded,
 validated or split values it came from. Nested functions and classes are separate scopes.
+
+Calls into the repository's own helpers are followed through :class:`HelperParams`: a summary of
+which parameters each helper fits, splits or leaves unvalidated, applied at the call site.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from architect_k.audit.pyast import FuncNode, PyModule, call_name, last
+from architect_k.audit.repo import Repo
 
 
 @dataclass
@@ -82,6 +86,10 @@ class Graph:
             seen.add(node)
             stack.extend(self.parents.get(node, ()))
         return seen
+
+    def params_of(self, nodes: set[int]) -> set[int]:
+        """Positional indexes of the parameters that ``nodes`` derive from."""
+        return {self.params[n] for n in self.ancestors(nodes) if n in self.params}
 
     def reads(self, expr: ast.AST | None) -> set[int]:
         """Current nodes of the names and already-evaluated calls an expression reads."""
@@ -348,3 +356,38 @@ def scopes(mod: PyModule) -> Iterator[ast.Module | FuncNode]:
 def tail(event: Event) -> str:
     """Final segment of an event's callee."""
     return last(event.name)
+
+
+def resolve_function(repo: Repo, g: Graph, ev: Event) -> tuple[PyModule, FuncNode] | None:
+    """The repository function ``ev`` calls; None for a class or code outside the repository."""
+    hit = repo.resolve(g.mod, ev.call)
+    if hit is None or isinstance(hit[1], ast.ClassDef):
+        return None
+    return hit[0], hit[1]
+
+
+class HelperParams:
+    """Which positional parameters of a repository helper get some treatment (R3: fitted
+    without validation; R4: fitted, or split), and so which data a call to it hands over.
+
+    ``marked`` reads the helper's own graph. Summaries are memoised per function; a helper met
+    again while its own summary is computed (recursion) counts as marking nothing.
+    """
+
+    def __init__(self, repo: Repo, marked: Callable[[Graph], set[int]]) -> None:
+        self.repo = repo
+        self._marked = marked
+        self._summaries: dict[int, set[int]] = {}
+
+    def of(self, mod: PyModule, func: FuncNode) -> set[int]:
+        """The indexes of the parameters ``func`` marks."""
+        key = id(func)
+        if key not in self._summaries:
+            self._summaries[key] = set()
+            self._summaries[key] = self._marked(build(mod, func))
+        return self._summaries[key]
+
+    def at_call(self, g: Graph, ev: Event) -> set[int]:
+        """The data nodes the call ``ev`` passes into parameters its callee marks."""
+        target = resolve_function(self.repo, g, ev)
+        return set() if target is None else ev.arguments(self.of(*target))

@@ -13,7 +13,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from architect_k.audit.dataflow import Event, Graph, build, scopes, tail
+from architect_k.audit.dataflow import (
+    Event,
+    Graph,
+    HelperParams,
+    build,
+    resolve_function,
+    scopes,
+    tail,
+)
 from architect_k.audit.model import Hit, Rule
 from architect_k.audit.pyast import FuncNode, PyModule, dotted
 from architect_k.audit.repo import Repo
@@ -82,13 +90,25 @@ def _is_fit(ev: Event) -> bool:
     return t == "train" and ev.name.split(".")[0] in BOOSTER_TRAIN
 
 
+def _fitted_unvalidated(repo: Repo, g: Graph) -> set[int]:
+    """The parameters a helper fits on (or feeds a DataLoader) without validating them first."""
+    fitted: set[int] = set()
+    validated: set[int] = set()
+    for ev in g.events:
+        if _is_validation(repo, g, ev):
+            validated |= g.params_of(ev.inputs)
+        elif _is_fit(ev):
+            fitted |= g.params_of(ev.inputs) - validated
+    return fitted
+
+
 class _Flow:
     """Per-scope loaded/validated analysis with memoised helper summaries."""
 
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         self.returns: dict[int, str] = {}
-        self.fits: dict[int, set[int]] = {}
+        self.fits = HelperParams(repo, lambda g: _fitted_unvalidated(repo, g))
 
     def analyse(
         self, mod: PyModule, scope: ast.Module | FuncNode
@@ -115,7 +135,7 @@ class _Flow:
                     loaded.add(ev.node)
                     if status == "validated":
                         validated.append((ev.seq, {ev.node}))
-            fitted = set(ev.inputs) if _is_fit(ev) else self._helper_fits(g, ev)
+            fitted = set(ev.inputs) if _is_fit(ev) else self.fits.at_call(g, ev)
             if fitted:
                 unvalidated = self._unvalidated(g, fitted, loaded, validated, ev.seq)
                 if unvalidated:
@@ -133,14 +153,8 @@ class _Flow:
                 ok |= g.ancestors(marks)
         return {r for r in roots if r not in ok}
 
-    def _resolve(self, g: Graph, ev: Event) -> tuple[PyModule, FuncNode] | None:
-        hit = self.repo.resolve(g.mod, ev.call)
-        if hit is None or isinstance(hit[1], ast.ClassDef):
-            return None
-        return hit[0], hit[1]
-
     def _helper_return(self, g: Graph, ev: Event) -> str:
-        target = self._resolve(g, ev)
+        target = resolve_function(self.repo, g, ev)
         if target is None:
             return "none"
         key = id(target[1])
@@ -156,28 +170,6 @@ class _Flow:
                 status = "loaded" if bad else ("validated" if status != "loaded" else status)
             self.returns[key] = status
         return self.returns[key]
-
-    def _helper_fits(self, g: Graph, ev: Event) -> set[int]:
-        target = self._resolve(g, ev)
-        if target is None:
-            return set()
-        key = id(target[1])
-        if key not in self.fits:
-            self.fits[key] = set()
-            sub = build(*target)
-            indexes: set[int] = set()
-            validated_params: set[int] = set()
-            for sev in sub.events:
-                if _is_validation(self.repo, sub, sev):
-                    validated_params |= {
-                        sub.params[n] for n in sub.ancestors(sev.inputs) if n in sub.params
-                    }
-                elif _is_fit(sev):
-                    indexes |= {
-                        sub.params[n] for n in sub.ancestors(sev.inputs) if n in sub.params
-                    } - validated_params
-            self.fits[key] = indexes
-        return ev.arguments(self.fits[key])
 
 
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:

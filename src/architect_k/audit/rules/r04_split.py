@@ -12,9 +12,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from architect_k.audit.dataflow import Event, Graph, build, scopes, tail
+from architect_k.audit.dataflow import Event, Graph, HelperParams, build, scopes, tail
 from architect_k.audit.model import Hit, Rule
-from architect_k.audit.pyast import FuncNode, PyModule
 from architect_k.audit.repo import Repo
 
 FIT_METHODS = frozenset(
@@ -249,85 +248,49 @@ def _groupby_target_stat(g: Graph, call: ast.Call, target_cols: set[str]) -> boo
     return any(s in target_cols or s.lower() in target_cols for s in selected)
 
 
-class _Summaries:
-    """Which parameters a repo function fits on (memoised, recursion-safe)."""
+def _is_fit(g: Graph, ev: Event) -> bool:
+    """A fit method, but not a splitter's (``KFold(5).split`` / ``GridSearchCV(...).fit``)."""
+    return tail(ev) in FIT_METHODS and not (_splitter_node(g, ev.receiver) or _splitter_call(ev))
 
-    def __init__(self, repo: Repo) -> None:
-        self.repo = repo
-        self.cache: dict[int, set[int]] = {}
-        self.splits: dict[int, set[int]] = {}
 
-    def fits_params(self, mod: PyModule, func: FuncNode) -> set[int]:
-        key = id(func)
-        if key in self.cache:
-            return self.cache[key]
-        self.cache[key] = set()
-        g = build(mod, func)
-        fitted: set[int] = set()
-        returned = g.ancestors(set().union(*g.returns)) if g.returns else set()
-        for ev in g.events:
-            if self._is_fit(g, ev, set()):
-                read = ev.inputs
-            elif tail(ev) in FULL_DATA_STATISTICS and ev.node in returned:
-                # ``frame[c] = (frame[c] - frame[c].mean()) / ...; return frame``: a statistic
-                # of the argument written back into what the helper returns.
-                read = g.reads(ev.call) | ({ev.receiver} if ev.receiver is not None else set())
-            else:
-                continue
-            for node in g.ancestors(read):
-                if node in g.params:
-                    fitted.add(g.params[node])
-        self.cache[key] = fitted
-        return fitted
+def _fitted_params(g: Graph) -> set[int]:
+    """The parameters a helper fits on, or writes a full-data statistic of back into them."""
+    fitted: set[int] = set()
+    returned = g.ancestors(set().union(*g.returns)) if g.returns else set()
+    for ev in g.events:
+        if _is_fit(g, ev) or _groupby_target_stat(g, ev.call, set(TARGET_WORDS)):
+            fitted |= g.params_of(ev.inputs)
+        elif tail(ev) in FULL_DATA_STATISTICS and ev.node in returned:
+            # ``frame[c] = (frame[c] - frame[c].mean()) / ...; return frame``: a statistic
+            # of the argument written back into what the helper returns.
+            receiver = {ev.receiver} if ev.receiver is not None else set()
+            fitted |= g.params_of(g.reads(ev.call) | receiver)
+    return fitted
 
-    def _is_fit(self, g: Graph, ev: Event, target_cols: set[str]) -> bool:
-        name = tail(ev)
-        if name in FIT_METHODS and not (_splitter_node(g, ev.receiver) or _splitter_call(ev)):
-            return True
-        return _groupby_target_stat(g, ev.call, target_cols or set(TARGET_WORDS))
 
-    def split_params(self, mod: PyModule, func: FuncNode) -> set[int]:
-        """Which parameters a repo function splits (``train_test_split`` / KFold on them)."""
-        key = id(func)
-        if key not in self.splits:
-            self.splits[key] = set()  # recursion-safe, as fits_params
-            g = build(mod, func)
-            self.splits[key] = {
-                g.params[node]
-                for _, data in split_events(g)
-                for node in g.ancestors(data)
-                if node in g.params
-            }
-        return self.splits[key]
+def _split_params(g: Graph) -> set[int]:
+    """The parameters a helper splits (``train_test_split`` / KFold on them)."""
+    return g.params_of(set().union(*(data for _, data in split_events(g))))
 
-    def call_splits(self, g: Graph) -> list[tuple[Event, set[int]]]:
-        """Calls to repo helpers that split their arguments: splits at the call site."""
-        out = []
-        for ev in g.events:
-            hit = self.repo.resolve(g.mod, ev.call) if ev.name else None
-            if hit is None or isinstance(hit[1], ast.ClassDef):
-                continue
-            data = ev.arguments(self.split_params(hit[0], hit[1]))
-            if data:
-                out.append((ev, data))
-        return out
 
-    def call_fits(self, g: Graph, ev: Event) -> set[int]:
-        """Data nodes a call to a repo helper fits on."""
-        hit = self.repo.resolve(g.mod, ev.call)
-        if hit is None or isinstance(hit[1], ast.ClassDef):
-            return set()
-        indexes = self.fits_params(hit[0], hit[1])
-        return ev.arguments(indexes)
+def _helper_splits(splits: HelperParams, g: Graph) -> list[tuple[Event, set[int]]]:
+    """Calls to repository helpers that split their arguments: splits at the call site."""
+    out = []
+    for ev in g.events:
+        data = splits.at_call(g, ev) if ev.name else set()
+        if data:
+            out.append((ev, data))
+    return out
 
 
 def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
     """Flag fits and target statistics on split ancestors that happen before the split."""
-    summaries = _Summaries(repo)
+    fit_helpers = HelperParams(repo, _fitted_params)
+    split_helpers = HelperParams(repo, _split_params)
     for rel, mod in repo.source_modules(SPLIT_WORDS):
         for scope in scopes(mod):
             g = build(mod, scope)
-            splits = split_events(g) + summaries.call_splits(g)
+            splits = split_events(g) + _helper_splits(split_helpers, g)
             if not splits:
                 continue
             target_cols = targets(g, splits)
@@ -338,9 +301,7 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
                     if ev.seq >= split.seq or ev.seq in reported or any(ev is s for s, _ in splits):
                         continue
                     name = tail(ev)
-                    if name in FIT_METHODS and not (
-                        _splitter_node(g, ev.receiver) or _splitter_call(ev)
-                    ):
+                    if _is_fit(g, ev):
                         # Cross-validation (a CV function, a splitter, a search) clones the
                         # estimators it gets: a model fitted before it leaks only when what it
                         # learnt reaches the CV data (its result, or the fitted object that
@@ -375,7 +336,7 @@ def check(repo: Repo, rule: Rule) -> Iterator[Hit]:
                             f"split at line {split.line}",
                         )
                     else:
-                        fitted = summaries.call_fits(g, ev)
+                        fitted = fit_helpers.at_call(g, ev)
                         if fitted & full:
                             reported.add(ev.seq)
                             yield Hit(
