@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
+from architect_k import REPO_ROOT
 from architect_k.audit.registry import load_rules
 from architect_k.interrogation import (
     FIELDS,
@@ -22,7 +25,7 @@ from architect_k.interrogation import (
     render_form,
     slug_for,
 )
-from architect_k.interrogation.fields import MAX_COVERAGE
+from architect_k.interrogation.fields import CHOICES, DTYPES, MAX_COVERAGE, MIN_COVERAGE
 from architect_k.render import load_answers
 from tests.conftest import EXAMPLES, EXAMPLES_DIR
 
@@ -325,3 +328,71 @@ def test_unreadable_schema_sources_say_why(
         path.write_text(content, encoding="utf-8")
     with pytest.raises(SchemaSourceError, match=message):
         load_schema_source(path)
+
+
+# -- the copies people read: copier.yml's questions and the README's answers block ---------------
+def _copier_questions() -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load((REPO_ROOT / "copier.yml").read_text("utf-8"))
+    return {name: spec for name, spec in config.items() if isinstance(spec, dict)}
+
+
+def _offered(choices: list[Any] | dict[str, Any]) -> list[str]:
+    """The values a copier `choices:` offers: a list, or labels mapped to values or specs."""
+    if isinstance(choices, list):
+        return [str(value) for value in choices]
+    return [str(value["value"] if isinstance(value, dict) else value) for value in choices.values()]
+
+
+def test_copier_offers_exactly_the_choices_the_checks_accept() -> None:
+    questions = _copier_questions()
+    offered = {name: _offered(q["choices"]) for name, q in questions.items() if "choices" in q}
+    assert offered == {name: list(values) for name, values in CHOICES.items()}
+    for name in offered:
+        default = questions[name].get("default")
+        if isinstance(default, str) and "{{" not in default:
+            assert default in CHOICES[name], (name, default)
+
+
+def test_copier_defaults_to_a_coverage_gate_the_checks_accept() -> None:
+    assert MIN_COVERAGE <= _copier_questions()["coverage_threshold"]["default"] <= MAX_COVERAGE
+
+
+def _readme_answers_block() -> str:
+    readme = (REPO_ROOT / "README.md").read_text("utf-8")
+    block = re.search(
+        r"### The answers file \(a public contract\)\s+```yaml\n(.*?)```", readme, re.S
+    )
+    assert block, "README lost its answers block; update this test"
+    return block.group(1)
+
+
+def _readme_comments() -> dict[str, str]:
+    """Each top-level key of the README's answers block with its comment, continuations joined."""
+    comments: dict[str, str] = {}
+    key = ""
+    for line in _readme_answers_block().splitlines():
+        code, _, comment = line.partition("#")
+        if line[:1].strip():  # a top-level key; indented lines continue it
+            key = code.split(":")[0].strip()
+            comments[key] = comment
+        else:
+            comments[key] += f" {comment}"
+    return comments
+
+
+def test_the_readme_answers_block_lists_exactly_the_choices_the_checks_accept() -> None:
+    comments = _readme_comments()
+    for name, values in CHOICES.items():
+        words = set(re.findall(r"[\w.-]+", comments[name]))
+        # Words shaped like values (digits, '_' or '-') must be values: prose has none.
+        value_shaped = {w for w in words if re.search(r"[\d_-]", w)}
+        assert set(values) <= words, (name, set(values) - words)
+        assert value_shaped <= set(values), (name, value_shaped - set(values))
+    assert comments["coverage_threshold"].strip().startswith(f"{MIN_COVERAGE} to {MAX_COVERAGE}:")
+
+
+def test_the_readme_answers_block_names_every_dtype_and_is_accepted() -> None:
+    block = _readme_answers_block()
+    dtypes = re.search(r"# dtype: (.*)", block)
+    assert dtypes and dtypes.group(1).strip().split(" | ") == list(DTYPES)
+    assert check_answers(yaml.safe_load(block), require_all=True) == []

@@ -18,15 +18,10 @@ from typing import Any, TypeGuard
 
 from architect_k.credentials import credential_kind
 from architect_k.interrogation.fields import (
-    AUTH_MODES,
-    CLOUDS,
-    COMPUTE_CHOICES,
-    DISTRIBUTED,
-    DOMAINS,
+    CHOICES,
     DOMAINS_NEEDING_FAIRNESS,
     DTYPES,
     FIELDS_BY_NAME,
-    KUBERNETES_VERSIONS,
     LOWER_IS_BETTER,
     MAX_COLUMN_NAME,
     MAX_COVERAGE,
@@ -361,7 +356,7 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
 
     metric = answers.get("target_metric")
     if given("target_metric"):
-        known = sorted({m for metrics in METRICS_BY_TASK.values() for m in metrics})
+        known = sorted(CHOICES["target_metric"])
         if metric not in known:
             bad("target_metric", f"{metric!r} is not one of {', '.join(known)}")
             metric = None
@@ -386,14 +381,9 @@ def check_answers(answers: Mapping[str, Any], *, require_all: bool) -> list[Prob
         elif metric in LOWER_IS_BETTER and threshold <= 0:
             bad("metric_threshold", f"{metric} is an error to stay under; it must be above 0")
 
-    for name, choices in (
-        ("deployment_cloud", CLOUDS),
-        ("deployment_compute", COMPUTE_CHOICES),
-        ("kubernetes_version", KUBERNETES_VERSIONS),
-        ("auth_mode", AUTH_MODES),
-        ("domain", DOMAINS),
-        ("distributed", DISTRIBUTED),
-    ):
+    for name, choices in CHOICES.items():
+        if name in {"task_type", "target_metric"}:
+            continue  # checked above, against the schema and the task
         value = answers.get(name)
         if given(name) and str(value) not in choices:
             extra = " (there is no unauthenticated mode)" if name == "auth_mode" else ""

@@ -76,6 +76,18 @@ MAX_APP_NAME = 40
 MAX_NAMESPACE = 63 - len("-staging")
 #: How many classes an int target of a multiclass classifier may name through min and max.
 MAX_INT_CLASSES = 100
+#: The answers picked from a fixed list, and the values the checks accept for each. copier.yml's
+#: `choices:` and the README's answers block restate them for people; tests hold them equal.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "task_type": TASK_TYPES,
+    "target_metric": tuple(dict.fromkeys(m for ms in METRICS_BY_TASK.values() for m in ms)),
+    "deployment_cloud": CLOUDS,
+    "deployment_compute": COMPUTE_CHOICES,
+    "kubernetes_version": KUBERNETES_VERSIONS,
+    "auth_mode": AUTH_MODES,
+    "domain": DOMAINS,
+    "distributed": DISTRIBUTED,
+}
 
 
 @dataclass(frozen=True)
