@@ -56,6 +56,7 @@ from packaging.version import Version
 from prometheus_client.parser import text_string_to_metric_families
 
 from architect_k import REPO_ROOT
+from architect_k.procutil import stop
 from architect_k.render import render_example, training_args
 
 CACHE = REPO_ROOT / ".cache" / "e2e-image"
@@ -171,12 +172,7 @@ def private_daemon(data_root: Path) -> Iterator[Docker]:
             time.sleep(0.5)
         yield docker
     finally:
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
+        stop(daemon, timeout=60)
         # rm(1) is several times faster than shutil.rmtree over a few hundred thousand files.
         run(["rm", "-rf", str(data_root), str(exec_root)], timeout=1800, check=False)
         daemon_log.unlink(missing_ok=True)

@@ -23,6 +23,8 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+from architect_k.procutil import stop
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = (
     "--headless",
@@ -140,9 +142,4 @@ def chromium() -> Iterator[Page]:
                     page.send(f"{domain}.enable")
                 yield page
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=10)

@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
+from architect_k.procutil import stop  # noqa: E402
 from architect_k.render import render_example, training_args  # noqa: E402
 
 PACKAGE = "churn_service"
@@ -68,15 +68,6 @@ def wait_200(url: str, process: subprocess.Popen[bytes], timeout_s: float = 120)
             pass
         time.sleep(0.01)
     raise TimeoutError(url)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def prepare(repo: Path, python: str) -> tuple[Path, dict[str, str]]:
@@ -238,7 +229,7 @@ def measure(
             print(f"{name:7s} c={concurrency:<3d} {json.dumps(results[concurrency])}", flush=True)
         return results
     finally:
-        stop(process)
+        stop(process, timeout=30)
 
 
 def main() -> int:
