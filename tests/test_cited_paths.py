@@ -1,8 +1,11 @@
-"""Every repository path that a comment, a docstring or a document names exists.
+"""What the prose of the repository cites exists: repository paths, and docs sections.
 
 A comment that names a file is a promise a reader acts on ("tests/test_serve.py checks this"),
 and files are renamed without their readers noticing. Every path-like token in the prose of this
-repository is resolved against the checkout and against the tree a render produces.
+repository is resolved against the checkout and against the tree a render produces. Citations
+of the project's docs page (`docs/architect-k.md §3.5`) must name a section the page has, and
+nothing cites the Architect-K specification itself, which the repository does not ship: the
+page states what the project takes from it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import os
 import re
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -21,6 +24,7 @@ import pathspec
 import pytest
 
 from architect_k import REPO_ROOT
+from tests.test_docs import PAGE, sections
 
 #: What the scan reads: the package, the hooks, the scripts, the tests, the template, the
 #: ledger and the docs. Test fixtures are left out: they are sample repositories whose comments
@@ -171,9 +175,7 @@ class Trees:
         for folder, dirs, names in os.walk(root):
             base = Path(folder).relative_to(root).as_posix()
             prefix = "" if base == "." else f"{base}/"
-            dirs[:] = [
-                d for d in dirs if d != ".git" and not ignored.match_file(f"{prefix}{d}/")
-            ]
+            dirs[:] = [d for d in dirs if d != ".git" and not ignored.match_file(f"{prefix}{d}/")]
             for name in names:
                 rel = f"{prefix}{name}"
                 if ignored.match_file(rel):
@@ -222,20 +224,61 @@ def scanned_files(root: Path) -> Iterator[Path]:
                 yield path
 
 
-def missing_paths(root: Path, files: Iterable[Path] | None = None) -> list[Cited]:
-    """Every path the prose under ``root`` names that neither the checkout nor a render has."""
-    trees = Trees.of(root)
-    missing: list[Cited] = []
-    for path in scanned_files(root) if files is None else files:
+def texts(root: Path) -> Iterator[tuple[str, str]]:
+    """``(repository path, text)`` of each scanned file that is text."""
+    for path in scanned_files(root):
         try:
-            text = path.read_text(encoding="utf-8")
+            yield path.relative_to(root).as_posix(), path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
-        rel = path.relative_to(root).as_posix()
-        for cited in cited_paths(rel, text):
-            if trees.claims(cited.path) and not trees.exists(cited.path):
-                missing.append(cited)
-    return missing
+
+
+def missing_paths(root: Path) -> list[Cited]:
+    """Every path the prose under ``root`` names that neither the checkout nor a render has."""
+    trees = Trees.of(root)
+    return [
+        cited
+        for name, text in texts(root)
+        for cited in cited_paths(name, text)
+        if trees.claims(cited.path) and not trees.exists(cited.path)
+    ]
+
+
+# -- citations -------------------------------------------------------------------------------
+#: A citation of the docs page: its path, then one or more of its sections, as in
+#: docs/architect-k.md §3.2 and §3.4.
+CITATION = re.compile(r"docs/architect-k\.md((?:(?:,\s*|\s+and\s+|\s+or\s+|\s+)§\d+(?:\.\d+)?)+)")
+SECTION = re.compile(r"§(\d+(?:\.\d+)?)")
+#: How comments used to cite the specification. The word also names random seeds (R8, SEED=,
+#: "the seed's value"), so only its citing forms are matched.
+SPECIFICATION = re.compile(
+    r"\bseed(?:'s)?\s+(?:§\s*|phase\s+|section\s+)\d+(?:\.\d+)*"
+    r"|\bthe seed(?:'s)?\s+(?:§\s*\d+(?:\.\d+)*|phase|section|order|taxonomy|lists|gives|\d)"
+    r"|agent-spec|shared/seed",
+    re.IGNORECASE,
+)
+
+
+def cited_sections(name: str, text: str) -> Iterator[tuple[int, str]]:
+    """``(line, "3.2")`` for each section of the docs page the prose of a file cites."""
+    for line, chunk in prose(name, text):
+        for citation in CITATION.finditer(chunk):
+            for section in SECTION.finditer(citation.group(1)):
+                yield line + chunk.count("\n", 0, citation.start()), section.group(1)
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def outside_citations(name: str, text: str) -> Iterator[tuple[int, str]]:
+    """``(line, text)`` of each citation in the prose of a file that is not of the docs page."""
+    for line, chunk in prose(name, text):
+        for match in SPECIFICATION.finditer(chunk):
+            yield line + chunk.count("\n", 0, match.start()), match.group()
+        bare = SPECIFICATION.sub(_blank, CITATION.sub(_blank, chunk))
+        for match in SECTION.finditer(bare):
+            yield line + chunk.count("\n", 0, match.start()), match.group()
 
 
 # -- the tests -------------------------------------------------------------------------------
@@ -299,3 +342,54 @@ def test_the_scan_names_each_planted_missing_path_and_nothing_else(tmp_path: Pat
         ("template/k8s/base/deployment.yaml.jinja", 1, "src/PKG/serve/gone.py"),
         ("docs/page.md", 1, "scar_ledger/rules.yaml"),
     }
+
+
+def test_nothing_cites_the_specification_the_repository_does_not_ship() -> None:
+    page = PAGE.relative_to(REPO_ROOT).as_posix()
+    found = [
+        f"{name}:{line}: {text}"
+        for name, content in texts(REPO_ROOT)
+        if name != page  # the page's own cross-references are its sections
+        for line, text in outside_citations(name, content)
+    ]
+    assert not found, "cite docs/architect-k.md §N instead:\n" + "\n".join(found)
+
+
+def test_every_cited_section_of_the_docs_page_exists() -> None:
+    text = PAGE.read_text(encoding="utf-8")
+    have = set(sections(text))
+    cited = [
+        (PAGE.name, text.count("\n", 0, m.start()) + 1, m.group(1)) for m in SECTION.finditer(text)
+    ]
+    cited += [
+        (name, line, section)
+        for name, content in texts(REPO_ROOT)
+        for line, section in cited_sections(name, content)
+    ]
+    assert len(cited) > 20, cited  # the page's cross-references and the code's citations
+    missing = [f"{name}:{line}: §{section}" for name, line, section in cited if section not in have]
+    assert not missing, "\n".join(missing)
+
+
+@pytest.mark.parametrize(
+    ("prose_text", "outside"),
+    [
+        ('"""As the seed §2.2 says."""', ["the seed §2.2"]),
+        ("# Seed §2.2: prune below 0.20", ["Seed §2.2"]),
+        ("# The seed's Phase 0 invariants.", ["The seed's Phase"]),
+        ("# seed Phase 5.1: reinforce by 0.05", ["seed Phase 5.1"]),
+        ("# see §7.5 for the taxonomy", ["§7.5"]),
+        ("# Phase 0 (docs/architect-k.md §4.0 and §3.5)", []),
+        ("# The seed's order, then the chain fields.", ["The seed's order"]),
+        ("# The three scars the seed gives in full", ["the seed gives"]),
+        ('"""Return rows; the same seed gives the same frame."""', []),
+        ("# random.seed(42) first (R8); SEED=1 replays; the seed's value is logged", []),
+    ],
+)
+def test_a_citation_is_of_the_docs_page_or_it_is_named(prose_text: str, outside: list[str]) -> None:
+    assert [text for _, text in outside_citations("module.py", prose_text)] == outside
+
+
+def test_a_citation_names_each_of_its_sections() -> None:
+    text = "# docs/architect-k.md §3.2, §3.4 and §9.9; not §1\n"
+    assert list(cited_sections("module.py", text)) == [(1, "3.2"), (1, "3.4"), (1, "9.9")]

@@ -65,7 +65,7 @@ def test_the_glossary_defines_every_field_of_a_scar_in_file_order() -> None:
 
 def test_every_constant_the_page_quotes_is_the_codes() -> None:
     quoted = QUOTED_CONSTANT.findall(_page())
-    assert len(quoted) >= 6, quoted  # the thresholds of §3.4-§3.7 and M2
+    assert len(quoted) >= 6, quoted  # the ledger's thresholds and M2's coverage floor
     for module, name, value in quoted:
         actual = getattr(importlib.import_module(module), name)
         assert actual == ast.literal_eval(value), f"{module}.{name} is {actual!r}, not {value}"
