@@ -91,7 +91,10 @@ _SHOWN_WARNINGS: set[str] = set()
 
 @pass_context
 def show_scar_warnings(context: Context) -> str:
-    """Print the scars these answers resemble (FIPI), once, before anything is rendered."""
+    """Print the scars these answers resemble, once, before anything is rendered.
+
+    This is FIPI (docs/architect-k.md §3.5).
+    """
     answers = {name: context[name] for name in FIELDS_BY_NAME if name in context}
     key = json.dumps(answers, sort_keys=True, default=str)
     if key not in _SHOWN_WARNINGS and not context["_copier_conf"]["quiet"]:

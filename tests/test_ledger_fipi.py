@@ -1,4 +1,4 @@
-"""FIPI: render-time scar warnings for copier answers (seed Phase 0.3)."""
+"""FIPI: render-time scar warnings for copier answers (docs/architect-k.md §3.5)."""
 
 from __future__ import annotations
 

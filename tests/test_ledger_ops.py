@@ -140,14 +140,14 @@ def test_debride_dry_run_and_nothing_to_do(
     args = ["debride", "--ledger", str(ledger), "--now", "2026-01-15T12:00:00Z"]
     assert main([*args, "--report", str(report_file)]) == 0
     assert json.loads(report_file.read_text())["pruned"][0]["scar_id"] == "SCA-0202"
-    assert ledger.read_bytes() == SHIPPED.read_bytes()  # the seed chain is re-sealed unchanged
+    assert ledger.read_bytes() == SHIPPED.read_bytes()  # the shipped chain is re-sealed unchanged
 
     capsys.readouterr()
     assert main([*args, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["rewritten"] is False
 
 
-def test_seed_scars_are_never_debrided(ledger: Path) -> None:
+def test_shipped_scars_are_never_debrided(ledger: Path) -> None:
     far_future = datetime(2100, 1, 1, tzinfo=UTC)
     assert debride(ledger, now=far_future).pruned == []
 

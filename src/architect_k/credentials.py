@@ -1,7 +1,12 @@
-"""Recognise credentials (R2: no raw credential in any artifact): one detector for everything.
+"""Recognise credentials (R2: no raw credential in any artifact): the predicates both sides use.
 
-The interrogation refuses answers that contain one before anything is rendered; the audit's R2
-check runs the same predicates over every artifact of a repository. Three questions make it up:
+The interrogation refuses an answer that holds one before anything is rendered
+(:func:`credential_kind`); the audit's R2 check (``audit/rules/r02_credentials.py``) composes its
+own detector for each kind of artifact from the same predicates. Their verdicts differ where the
+input does: R2 adds what only a file shows (test vectors, Secret object names, certificates,
+lockfiles), and the high-entropy fallback is the interrogation's alone: in a short answer a
+random-looking token is a key, while files hold digests and checksums that look the same.
+Three questions make it up:
 
 * :func:`format_kind` -- does a value have the shape of a known key or token (AWS, PEM private
   key, GitHub, Slack, Stripe, OpenAI, Google, Hugging Face, GitLab, JWT, a URL with a password)?

@@ -334,7 +334,7 @@ class Repo:
             for rel, name in self._module_names().items():
                 # Prefer the src-layout spelling; a top-level duplicate name is rare.
                 by_name.setdefault(name, rel)
-                # Scripts are often run as ``python scripts/x.py`` and import siblings flatly.
+                # Scripts are often run as ``python scripts/<name>.py`` and import siblings flatly.
                 by_name.setdefault(name.rpartition(".")[2], rel)
             self._by_name = by_name
         found = by_name.get(modname)

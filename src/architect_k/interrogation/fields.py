@@ -242,7 +242,7 @@ FIELDS: tuple[Field, ...] = (
 
 FIELDS_BY_NAME: dict[str, Field] = {field.name: field for field in FIELDS}
 REQUIRED: tuple[str, ...] = tuple(field.name for field in FIELDS if field.required)
-#: The four invariants of the seed's Phase 0 and the answers that make each one up.
+#: The four invariants of Phase 0 (docs/architect-k.md §4.0) and the answers that make each one up.
 INVARIANTS: dict[str, tuple[str, ...]] = {
     "dataset schema": ("dataset_schema",),
     "target metric": ("target_metric", "metric_threshold"),

@@ -1,5 +1,7 @@
 """The Nitinol Scar Ledger: hash-chained scars, their hypervector encoding, and what reads them.
 
+docs/architect-k.md §3 explains the ledger, its fields and its vocabulary.
+
 - :mod:`~architect_k.ledger.chain`: the JSONL file: sealing, verifying, locked appends.
 - :mod:`~architect_k.ledger.vsa`: the martensite phase encoding (10,000-bit hypervectors).
 - :mod:`~architect_k.ledger.match`: ranking scars against a context.

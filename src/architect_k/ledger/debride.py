@@ -1,4 +1,4 @@
-"""Autophagic debridement: prune weak, expired, rule-less scars (seed §2.2 and Phase 5.2).
+"""Debridement: prune weak, expired, rule-less scars (docs/architect-k.md §3.7).
 
 A scar is pruned when all three hold for its latest entry: ``timestamp_utc`` (when it was
 recorded or last reinforced) plus ``debridement_ttl_days`` lies before now, its
@@ -19,7 +19,7 @@ from typing import Any
 from architect_k.ledger.chain import GENESIS, Scar, current, rewrite
 from architect_k.ledger.schema import format_timestamp
 
-#: Seed §2.2: only scars with a deflection radius under 0.20 may be pruned.
+#: Only scars with a deflection radius under this may be pruned (docs/architect-k.md §3.7).
 RADIUS_CEILING = 0.20
 
 

@@ -1,9 +1,9 @@
-"""Failure-Informed Prompt Inversion (seed Phase 0.3): scar warnings for a set of answers.
+"""Failure-Informed Prompt Inversion (docs/architect-k.md §3.5): scar warnings for answers.
 
 The copier answers are translated into a context in the scars' own vocabulary, encoded as a
 hypervector, and compared with every scar. A scar warns when it is eligible (its
-``fipi_deflection_radius`` is above :data:`RADIUS_FLOOR`, the seed's 0.70) and its
-``similarity * radius`` reaches :data:`THRESHOLD`.
+``fipi_deflection_radius`` is above :data:`RADIUS_FLOOR`) and its ``similarity * radius``
+reaches :data:`THRESHOLD`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from architect_k.ledger.chain import Scar, current, load
 from architect_k.ledger.match import rank
 from architect_k.ledger.vsa import tokenize
 
-#: Seed Phase 0.3: only scars whose deflection radius exceeds 0.70 may warn.
+#: Only scars whose deflection radius exceeds this may warn (docs/architect-k.md §3.5).
 RADIUS_FLOOR = 0.70
 
 #: Minimum ``similarity * radius`` for a warning.

@@ -1,11 +1,12 @@
-"""Nitinol reflection (seed Phase 5): turn monitoring and CI failures into scars.
+"""Reflection (docs/architect-k.md §3.6): turn monitoring and CI failures into scars.
 
 Inputs are PSI monitor reports (``{"verdict": "stable|warn|alert", "max_psi": x,
-"features": {...}}``) and CI logs (plain text). Each failure found is classified with the seed's
-§7.5 taxonomy. A failure whose class already has a scar (in the shared ledger or the
-repository's local one) reinforces the closest such scar: a new local entry supersedes it with
-``fipi_deflection_radius`` raised by :data:`REINFORCEMENT` (at most 1.0). A failure with no scar
-yet is minted as a new local scar ``SCA-Lnnnn``. The shared ledger is never written here.
+"features": {...}}``) and CI logs (plain text). Each failure found is classified into a failure
+class (``failure_taxonomy``, docs/architect-k.md §3.2). A failure whose class already has a
+scar (in the shared ledger or the repository's local one) reinforces the closest such scar: a
+new local entry supersedes it with ``fipi_deflection_radius`` raised by :data:`REINFORCEMENT`
+(at most 1.0). A failure with no scar yet is minted as a new local scar ``SCA-Lnnnn``. The
+shared ledger is never written here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from architect_k.ledger.errors import LedgerError
 from architect_k.ledger.schema import TEXT_MAX, format_timestamp
 from architect_k.ledger.vsa import encode, similarity
 
-#: Seed Phase 5.1: a known failure raises its scar's deflection radius by 0.05.
+#: A known failure raises its scar's deflection radius by this much (docs/architect-k.md §3.6).
 REINFORCEMENT = 0.05
 LOCAL_LEDGER = "scar_ledger.local.jsonl"
 REPORT_NAME = "nitinol_reflection_report.json"

@@ -33,7 +33,7 @@ HASH_PATTERN = r"^[0-9a-f]{64}$(?!\n)"
 SEVERITIES = ("P0", "P1", "P2", "P3")
 TEXT_MAX = 500
 
-#: Field order on disk: the seed's order, then the chain fields.
+#: Field order on disk (docs/architect-k.md §3.2): the scar's own fields, then the chain fields.
 FIELD_ORDER = (
     "scar_id",
     "timestamp_utc",
@@ -156,5 +156,5 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def ordered(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The entry's fields in on-disk order (known fields first, as the seed lists them)."""
+    """The entry's known fields in on-disk order (:data:`FIELD_ORDER`); other keys are dropped."""
     return {field: entry[field] for field in FIELD_ORDER if field in entry}

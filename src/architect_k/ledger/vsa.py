@@ -1,5 +1,7 @@
 """Martensite phase encoding: binary spatter-code hypervectors for scar contexts.
 
+What the encoding is for is explained in docs/architect-k.md §3.4; this is how it is computed.
+
 A context such as ``pytorch→DDP→gradient_accumulation_steps=1→batch_size=512`` becomes one
 bipolar hypervector of :data:`DIMENSION` components, packed into a Python ``int`` (bit ``b`` at
 position ``i`` stands for the component ``(-1) ** b``, so XOR is exact bipolar multiplication).

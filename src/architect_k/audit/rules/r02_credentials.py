@@ -1,12 +1,13 @@
 """R2: no literal credentials in any artifact.
 
-The predicates are the interrogation's (architect_k.credentials), so an answer it refuses fails
-here in a file and the reverse. They run over what each artifact is: names bound to literals in
-the Python AST, YAML/JSON keys, Kubernetes env entries and Secret data, Dockerfile ENV/ARG,
-.env lines, ``name = value`` lines of scripts and config files (and of config files carried in
-Secret/ConfigMap values), notebook cells; and well-known key formats on every text artifact,
-private key files included. Test files keep only literals that look generated; documented
-examples, Secret object names, type maps, tokenizer specials and lockfiles are not credentials.
+The predicates are the interrogation's (architect_k.credentials), composed here for each kind of
+artifact; where the two verdicts differ, and why, is said in that module. They run over what
+each artifact is: names bound to literals in the Python AST, YAML/JSON keys, Kubernetes env
+entries and Secret data, Dockerfile ENV/ARG, .env lines, ``name = value`` lines of scripts and
+config files (and of config files carried in Secret/ConfigMap values), notebook cells; and
+well-known key formats on every text artifact, private key files included. Test files keep only
+literals that look generated; documented examples, Secret object names, type maps, tokenizer
+specials and lockfiles are not credentials.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from architect_k.credentials import (
     names_a_secret_object,
 )
 
-# The same detector as the interrogation's (architect_k.credentials): names, values, formats.
+# The key formats are the interrogation's own table (architect_k.credentials).
 TOKEN_FORMATS = FORMATS
 LOCKFILES = frozenset(
     {"pnpm-lock.yaml", "package-lock.json", "yarn.lock", "poetry.lock", "uv.lock", "Pipfile.lock"}
