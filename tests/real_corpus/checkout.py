@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import io
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -35,8 +37,24 @@ def _mirror_for(mirror: Path | None, url: str, name: str) -> Path | None:
     return None
 
 
+class CheckoutError(Exception):
+    """A repository that could not be brought: the message names it and what to do."""
+
+
+def _git(args: list[str], what: str, **kwargs: Any) -> bytes:
+    """Run git; a failure becomes a CheckoutError that says what was attempted and git's words."""
+    try:
+        done = subprocess.run(args, check=True, capture_output=True, **kwargs)
+    except subprocess.CalledProcessError as error:
+        words = error.stderr.decode(errors="replace").strip().splitlines()
+        reason = words[-1] if words else f"exit {error.returncode}"
+        raise CheckoutError(f"{what} failed ({reason})") from error
+    stdout: bytes = done.stdout
+    return stdout
+
+
 def checkout(entry: dict[str, str], mirror: Path | None, dest: Path) -> str:
-    """Export one repository; returns a one-line status."""
+    """Export one repository; returns a one-line status, or raises CheckoutError."""
     name, url, commit = entry["name"], entry["url"], entry["commit"]
     target = dest / name
     if target.is_dir() and any(target.iterdir()):
@@ -45,25 +63,34 @@ def checkout(entry: dict[str, str], mirror: Path | None, dest: Path) -> str:
     if gitdir is None:
         gitdir = dest / ".git-cache" / f"{name}.git"
         if not gitdir.is_dir():
-            subprocess.run(["git", "clone", "--bare", "--quiet", url, str(gitdir)], check=True)
+            # Where the network reaches only package registries, this is where it stops: the
+            # mirror has to be brought another way (here, the library's fetch tool).
+            _git(
+                ["git", "clone", "--bare", "--quiet", url, str(gitdir)],
+                f"no mirror of {name}{f' under {mirror}' if mirror else ''}, and cloning {url}",
+            )
     git = ["git", "--git-dir", str(gitdir)]
-    listing = subprocess.run(
-        [*git, "ls-tree", "-r", "-z", commit], check=True, capture_output=True
-    ).stdout.split(b"\0")
+    listing = _git(
+        [*git, "ls-tree", "-r", "-z", commit], f"reading commit {commit[:12]} of {name} in {gitdir}"
+    ).split(b"\0")
     blobs: list[tuple[str, str]] = []
     for row in filter(None, listing):
         meta, _, path = row.partition(b"\t")
         mode, kind, sha = meta.decode().split()
         if kind == "blob" and mode != "120000":  # symlinks are not followed by the audit
             blobs.append((sha, path.decode()))
-    batch = subprocess.run(
+    batch = _git(
         [*git, "cat-file", "--batch"],
+        f"reading the files of {name} from {gitdir}",
         input=b"".join(f"{sha}\n".encode() for sha, _ in blobs),
-        check=True,
-        capture_output=True,
-    ).stdout
+    )
     stream = io.BytesIO(batch)
     missing: list[str] = []
+    # Written beside the target and renamed at the end: an interrupted export must not leave a
+    # half tree that the next run takes for a present checkout.
+    partial = dest / f".{name}.part"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
     for _sha, path in blobs:
         header = stream.readline().split()
         if header[-1] == b"missing":
@@ -71,9 +98,11 @@ def checkout(entry: dict[str, str], mirror: Path | None, dest: Path) -> str:
             continue
         data = stream.read(int(header[2]))
         stream.read(1)
-        out = target / path
+        out = partial / path
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
+    shutil.rmtree(target, ignore_errors=True)  # an empty folder, if any (see above)
+    partial.rename(target)
     note = f"; {len(missing)} blob(s) absent from the mirror" if missing else ""
     return f"{name}: {len(blobs) - len(missing)} files at {commit[:12]} from {gitdir}{note}"
 
@@ -84,10 +113,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dest", type=Path, default=ROOT / ".corpus")
     args = parser.parse_args(argv)
     mirror = args.mirror if args.mirror.is_dir() else None
+    if mirror is None:
+        print(f"no mirror directory at {args.mirror}: cloning from the network", file=sys.stderr)
     entries = yaml.safe_load((HERE / "repos.yaml").read_text(encoding="utf-8"))["repos"]
+    failed = 0
     for entry in entries:
-        print(checkout(entry, mirror, args.dest))
-    return 0
+        try:
+            print(checkout(entry, mirror, args.dest))
+        except CheckoutError as error:
+            failed += 1
+            print(f"{entry['name']}: not checked out: {error}", file=sys.stderr)
+    if failed:
+        print(
+            f"{failed} of {len(entries)} repositories could not be checked out into {args.dest}; "
+            "bring their mirrors (tests/real_corpus/README.md) and run this again",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
