@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+#: What a rule does when it fires, its origin, and whether it fails the audit: the closed
+#: vocabularies of scar_ledger/rules.yaml (rules.schema.json states the same enums).
+Action = Literal["HALT", "INSERT", "APPEND", "REJECT", "WARN"]
+OriginKind = Literal["scar", "ethics", "governance"]
+Severity = Literal["blocking", "warning"]
 
 
 @dataclass(frozen=True)
@@ -13,14 +19,14 @@ class Rule:
     id: str
     title: str
     trigger: str
-    action: str
+    action: Action
     condition: str
-    origin_kind: str
+    origin_kind: OriginKind
     scar: str | None
     origin_summary: str
     exception_tag: str | None
     exception_description: str
-    severity: str
+    severity: Severity
     remediation: str
     params: dict[str, Any] = field(default_factory=dict)
 
