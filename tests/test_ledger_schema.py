@@ -1,4 +1,4 @@
-"""The scar schema: the JSON Schema file and the runtime check agree; the shipped scars obey it."""
+"""The scar schema: the published JSON Schema is the model's, both judge alike, the scars obey."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import yaml
 
 import architect_k
 from architect_k.ledger import chain, schema
+from architect_k.ledger.scar import FIELD_ORDER, REQUIRED_FIELDS
 from architect_k.ledger.vsa import phase_encoding
 
 LEDGER_DIR = architect_k.SCAR_LEDGER_DIR
@@ -100,6 +101,7 @@ CASES: list[tuple[str, Any, bool]] = [
     ("integral float ttl", with_(debridement_ttl_days=730.0), True),
     ("radius 1", with_(fipi_deflection_radius=1), True),
     ("radius 0", with_(fipi_deflection_radius=0.0), True),
+    ("null supersedes", with_(supersedes=None), False),
     ("not an object", ["SCA-0001"], False),
     ("missing field", with_(severity=_DROP), False),
     ("missing chain field", with_(prev_hash=_DROP), False),
@@ -147,13 +149,59 @@ def test_runtime_check_also_knows_the_calendar() -> None:
     ]
 
 
-def test_patterns_are_the_schema_patterns() -> None:
-    properties = SCHEMA["properties"]
-    for field in schema.FIELD_ORDER:
-        assert properties[field].get("pattern") == schema.pattern_for(field), field
-    assert properties["severity"]["enum"] == list(schema.SEVERITIES)
-    assert set(SCHEMA["required"]) == set(schema.REQUIRED_FIELDS)
-    assert set(properties) == set(schema.FIELD_ORDER)
+def test_the_published_schema_is_the_one_the_model_generates() -> None:
+    """Edit ScarEntry, then run `python -m architect_k.ledger.schema --write`; never the file."""
+    assert schema.json_schema() == SCHEMA
+    assert schema.main([]) == 0
+
+
+def test_a_stale_schema_file_is_reported_and_rewritten(tmp_path: Path) -> None:
+    stale = tmp_path / "scars.schema.json"
+    stale.write_text(json.dumps({**SCHEMA, "required": []}), encoding="utf-8")
+    assert schema.main(["--path", str(stale)]) == 1
+    assert schema.main(["--path", str(stale), "--write"]) == 0
+    assert json.loads(stale.read_text(encoding="utf-8")) == SCHEMA
+
+
+def test_the_light_record_holds_the_models_fields_in_disk_order() -> None:
+    """The audit reads scars without pydantic, so the record repeats the model's field list."""
+    assert tuple(schema.ScarEntry.model_fields) == FIELD_ORDER
+    assert SCHEMA["required"] == list(REQUIRED_FIELDS)
+    assert list(GOOD) == [name for name in FIELD_ORDER if name != "supersedes"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"severity": "P9"}, "severity: 'P9' is not one of 'P0', 'P1', 'P2', 'P3'"),
+        (
+            {"fipi_deflection_radius": "0.78"},
+            "fipi_deflection_radius: expected a number, got '0.78'",
+        ),
+        ({"debridement_ttl_days": 0}, "debridement_ttl_days: 0 is outside the bound 1"),
+        ({"severity": _DROP}, "severity: required field is missing"),
+        ({"owner": "me"}, "unknown field: owner"),
+        ({"linked_rule": "r4"}, "linked_rule: 'r4' does not match ^R[1-9][0-9]*$(?!\\n)"),
+        ({"production_impact": ""}, "production_impact: must hold 1 to 500 characters"),
+    ],
+)
+def test_a_bad_entry_names_the_field_in_the_ledgers_words(
+    changes: dict[str, Any], message: str
+) -> None:
+    assert schema.validate_entry(with_(**changes)) == [message]
+
+
+def test_a_schema_violation_in_the_ledger_names_the_line_and_the_scar(tmp_path: Path) -> None:
+    lines = (LEDGER_DIR / "scars.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    broken = json.loads(lines[2])
+    broken["severity"] = "P9"
+    lines[2] = json.dumps(broken, ensure_ascii=False) + "\n"
+    result = chain.verify_bytes("".join(lines).encode("utf-8"))
+    assert result.problem is not None
+    assert result.problem.describe() == (
+        f"line 3: schema violation: {broken['scar_id']}: severity: 'P9' is not one of "
+        "'P0', 'P1', 'P2', 'P3'"
+    )
 
 
 def test_every_shipped_line_validates_against_the_schema() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from architect_k import SCAR_LEDGER_DIR, __version__
 from architect_k.audit.model import AuditResult, Finding, Rule
-from architect_k.ledger.chain import Scar, current, load
+from architect_k.ledger.scar import Scar, read_current
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/architect-k/architect-k"
@@ -99,7 +99,7 @@ def _camel(title: str) -> str:
 @cache
 def _scars() -> dict[str, Scar]:
     """The live entries of the Scar Ledger, by id (the file rules.yaml's scars refer to)."""
-    return current(load(SCAR_LEDGER_DIR / "scars.jsonl"))
+    return read_current(SCAR_LEDGER_DIR / "scars.jsonl")
 
 
 def rule_help(rule: Rule) -> dict[str, str]:

@@ -22,7 +22,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,92 +34,16 @@ from architect_k.ledger.errors import (
     LedgerUnreadableError,
     Problem,
 )
-from architect_k.ledger.schema import (
-    SEALED_FIELDS,
-    format_timestamp,
-    ordered,
-    parse_timestamp,
-    validate_entry,
-)
+
+# Scar and current are re-exported: the ledger's readers take the record from here.
+from architect_k.ledger.scar import SEALED_FIELDS, format_timestamp, ordered
+from architect_k.ledger.scar import Scar as Scar
+from architect_k.ledger.scar import current as current
+from architect_k.ledger.schema import validate_entry
 from architect_k.ledger.vsa import normalize_context, phase_encoding
 
 GENESIS = "0" * 64
 _TAIL_CHUNK = 65536
-
-
-@dataclass(frozen=True)
-class Scar:
-    """One ledger entry. ``line`` is where it was read from (0 when not read from a file)."""
-
-    scar_id: str
-    timestamp_utc: str
-    failure_taxonomy: str
-    failure_subtype: str
-    context_vector: str
-    severity: str
-    production_impact: str
-    martensite_phase_encoding: str
-    immune_response: str
-    fipi_deflection_radius: float
-    debridement_ttl_days: int
-    linked_rule: str | None
-    prev_hash: str
-    entry_hash: str
-    supersedes: str | None = None
-    line: int = field(default=0, compare=False)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], line: int = 0) -> Scar:
-        """Build from a schema-valid mapping (validate first; this does not)."""
-        return cls(
-            scar_id=data["scar_id"],
-            timestamp_utc=data["timestamp_utc"],
-            failure_taxonomy=data["failure_taxonomy"],
-            failure_subtype=data["failure_subtype"],
-            context_vector=data["context_vector"],
-            severity=data["severity"],
-            production_impact=data["production_impact"],
-            martensite_phase_encoding=data["martensite_phase_encoding"],
-            immune_response=data["immune_response"],
-            fipi_deflection_radius=float(data["fipi_deflection_radius"]),
-            debridement_ttl_days=int(data["debridement_ttl_days"]),
-            linked_rule=data["linked_rule"],
-            prev_hash=data["prev_hash"],
-            entry_hash=data["entry_hash"],
-            supersedes=data.get("supersedes"),
-            line=line,
-        )
-
-    def fields(self) -> dict[str, Any]:
-        """The entry as written on disk, in schema order (``supersedes`` only when set)."""
-        data: dict[str, Any] = {
-            "scar_id": self.scar_id,
-            "timestamp_utc": self.timestamp_utc,
-            "failure_taxonomy": self.failure_taxonomy,
-            "failure_subtype": self.failure_subtype,
-            "context_vector": self.context_vector,
-            "severity": self.severity,
-            "production_impact": self.production_impact,
-            "martensite_phase_encoding": self.martensite_phase_encoding,
-            "immune_response": self.immune_response,
-            "fipi_deflection_radius": self.fipi_deflection_radius,
-            "debridement_ttl_days": self.debridement_ttl_days,
-            "linked_rule": self.linked_rule,
-            "prev_hash": self.prev_hash,
-            "entry_hash": self.entry_hash,
-        }
-        if self.supersedes is not None:
-            data["supersedes"] = self.supersedes
-        return ordered(data)
-
-    def unsealed(self) -> dict[str, Any]:
-        """The caller-supplied fields only: what ``seal`` needs to write this scar again."""
-        return {k: v for k, v in self.fields().items() if k not in SEALED_FIELDS}
-
-    @property
-    def recorded_at(self) -> datetime:
-        """``timestamp_utc`` as an aware datetime."""
-        return parse_timestamp(self.timestamp_utc)
 
 
 @dataclass(frozen=True)
@@ -275,7 +199,11 @@ def verify_bytes(
             return fail(Problem(number, "bad JSON", str(error)))
         errors = validate_entry(obj)
         if errors:
-            return fail(Problem(number, "schema violation", "; ".join(errors)))
+            scar_id = obj.get("scar_id") if isinstance(obj, dict) else None
+            detail = "; ".join(errors)
+            if isinstance(scar_id, str):
+                detail = f"{scar_id}: {detail}"
+            return fail(Problem(number, "schema violation", detail))
         assert isinstance(obj, dict)  # validate_entry refuses anything else
         if compute_entry_hash(obj) != obj["entry_hash"]:
             return fail(Problem(number, "edited", "the content no longer matches its entry_hash"))
@@ -327,14 +255,6 @@ def verify_bytes(
             )
         )
     return VerifyResult(tuple(entries), None, len(lines))
-
-
-def current(entries: Sequence[Scar]) -> dict[str, Scar]:
-    """The live state of every scar: its latest entry, keyed by id in first-seen order."""
-    live: dict[str, Scar] = {}
-    for scar in entries:
-        live[scar.scar_id] = scar
-    return live
 
 
 def _read(path: Path) -> bytes:
