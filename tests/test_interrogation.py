@@ -6,7 +6,7 @@ import copy
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pandas as pd
 import pytest
@@ -25,7 +25,15 @@ from architect_k.interrogation import (
     render_form,
     slug_for,
 )
-from architect_k.interrogation.fields import CHOICES, DTYPES, MAX_COVERAGE, MIN_COVERAGE
+from architect_k.interrogation.answers import Answers
+from architect_k.interrogation.fields import (
+    CHOICES,
+    DTYPES,
+    GPU_VRAM_GB,
+    MAX_COVERAGE,
+    MIN_COVERAGE,
+    GpuModel,
+)
 from architect_k.render import load_answers
 from tests.conftest import EXAMPLES, EXAMPLES_DIR
 
@@ -270,6 +278,47 @@ def test_derived_names() -> None:
         )
         == "multiclass_classification"
     )
+
+
+def test_the_answer_model_asks_the_questions_of_the_form_in_its_order() -> None:
+    """The form explains FIELDS; the model checks them: same names, order and requiredness."""
+    assert list(Answers.model_fields) == [field.name for field in FIELDS]
+    required = {name for name, info in Answers.model_fields.items() if info.is_required()}
+    assert required == set(REQUIRED)
+    assert list(GPU_VRAM_GB) == list(get_args(GpuModel))
+
+
+def test_every_problem_is_listed_at_once_in_the_forms_words(churn: dict[str, Any]) -> None:
+    churn.update(
+        latency_p50_ms=True,
+        deployment_cloud="ibm",
+        protected_attributes=["gender"],
+        target_metric="rmse",
+        surprise="yes",
+    )
+    del churn["image_registry"]
+    churn["dataset_schema"]["columns"]["plan"] = {"dtype": "category", "categories": ["a", "a"]}
+    problems = _problems(churn)
+    assert set(problems) == {
+        "latency_p50_ms",
+        "deployment_cloud",
+        "target_metric",
+        "surprise",
+        "image_registry",
+        "dataset_schema",
+    }
+    assert problems["dataset_schema"] == ["column 'plan': categories repeat"]
+    assert problems["image_registry"] == ["is required and has no default"]
+    form = render_form(check_answers(churn, require_all=True))
+    for pydantic_wording in ("Input should", "validation error", "pydantic", "type="):
+        assert pydantic_wording not in form
+
+
+def test_a_task_that_misfits_the_target_still_judges_the_metric(churn: dict[str, Any]) -> None:
+    churn.update(task_type="regression", target_metric="roc_auc")
+    problems = _problems(churn)
+    assert any("regression needs an int or float target" in m for m in problems["task_type"])
+    assert any("does not measure regression" in m for m in problems["target_metric"])
 
 
 def test_every_field_has_a_reason_and_an_example() -> None:

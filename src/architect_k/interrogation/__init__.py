@@ -1,14 +1,7 @@
 """The requirements interrogation: what a service needs, why, and whether the answers hold."""
 
-from architect_k.interrogation.checks import (
-    Problem,
-    check_answers,
-    check_schema,
-    coerce_number,
-    default_task_type,
-    package_name_for,
-    slug_for,
-)
+from architect_k.interrogation.checks import Problem, check_answers, check_schema, coerce_number
+from architect_k.interrogation.defaults import default_task_type, package_name_for, slug_for
 from architect_k.interrogation.fields import FIELDS, FIELDS_BY_NAME, INVARIANTS, REQUIRED
 from architect_k.interrogation.form import render_form
 from architect_k.interrogation.infer import SchemaSourceError, load_schema_source

@@ -1,20 +1,45 @@
 """The questions a production ML service cannot be built without, and why each rule needs them.
 
 This table is the single source of truth for the interrogation: `copier.yml` renders its help
-text from it, the Requirements Interrogation Form quotes it, and the checks in `checks.py`
-enforce it.
+text from it, the Requirements Interrogation Form quotes it, and the answer model in
+`answers.py` enforces it (its Literal types are declared here).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from architect_k.audit.registry import load_rules
 
-TASK_TYPES = ("binary_classification", "multiclass_classification", "regression")
-CLASSIFICATION_METRICS = ("roc_auc", "pr_auc", "f1", "f1_macro", "accuracy", "log_loss")
-REGRESSION_METRICS = ("rmse", "mae", "r2")
+# The answers picked from a fixed list are declared once, as the Literal types the answer model
+# (answers.py) validates against; the tuples below are read from them for messages and tests.
+TaskType = Literal["binary_classification", "multiclass_classification", "regression"]
+ClassificationMetric = Literal["roc_auc", "pr_auc", "f1", "f1_macro", "accuracy", "log_loss"]
+RegressionMetric = Literal["rmse", "mae", "r2"]
+Metric = Literal[ClassificationMetric, RegressionMetric]
+Cloud = Literal["aws", "gcp", "azure", "on_prem"]
+GpuModel = Literal[
+    "nvidia-t4",
+    "nvidia-l4",
+    "nvidia-a10g",
+    "nvidia-a100-40gb",
+    "nvidia-a100-80gb",
+    "nvidia-h100-80gb",
+]
+Compute = Literal["cpu", GpuModel]
+#: Kubernetes versions whose schemas the manifest validation ships with.
+KubernetesVersion = Literal["1.29", "1.30", "1.31", "1.32"]
+AuthMode = Literal["oauth2", "mtls"]
+Domain = Literal["general", "finance", "medical"]
+Distributed = Literal["none", "ddp"]
+Dtype = Literal["int", "float", "bool", "category", "string", "datetime"]
+
+TASK_TYPES: tuple[TaskType, ...] = get_args(TaskType)
+METRICS: tuple[Metric, ...] = get_args(Metric)
+CLASSIFICATION_METRICS: tuple[ClassificationMetric, ...] = get_args(ClassificationMetric)
+REGRESSION_METRICS: tuple[RegressionMetric, ...] = get_args(RegressionMetric)
 METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
     "binary_classification": CLASSIFICATION_METRICS,
     "multiclass_classification": ("f1_macro", "accuracy", "log_loss"),
@@ -22,7 +47,7 @@ METRICS_BY_TASK: dict[str, tuple[str, ...]] = {
 }
 #: Metrics where a lower value is better: the gate is `metric <= threshold` for these.
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
-CLOUDS = ("aws", "gcp", "azure", "on_prem")
+CLOUDS: tuple[Cloud, ...] = get_args(Cloud)
 #: GPU models we render for, with their memory in GiB (R9 warns above 75 % of it).
 GPU_VRAM_GB: dict[str, int] = {
     "nvidia-t4": 16,
@@ -32,7 +57,7 @@ GPU_VRAM_GB: dict[str, int] = {
     "nvidia-a100-80gb": 80,
     "nvidia-h100-80gb": 80,
 }
-COMPUTE_CHOICES = ("cpu", *GPU_VRAM_GB)
+COMPUTE_CHOICES: tuple[str, ...] = get_args(Compute)
 
 
 def is_gpu(compute: object) -> bool:
@@ -43,13 +68,13 @@ def is_gpu(compute: object) -> bool:
     """
     return isinstance(compute, str) and compute in GPU_VRAM_GB
 
-#: Kubernetes versions whose schemas the manifest validation ships with.
-KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32")
-AUTH_MODES = ("oauth2", "mtls")
-DOMAINS = ("general", "finance", "medical")
+
+KUBERNETES_VERSIONS: tuple[KubernetesVersion, ...] = get_args(KubernetesVersion)
+AUTH_MODES: tuple[AuthMode, ...] = get_args(AuthMode)
+DOMAINS: tuple[Domain, ...] = get_args(Domain)
 DOMAINS_NEEDING_FAIRNESS = frozenset({"finance", "medical"})
-DISTRIBUTED = ("none", "ddp")
-DTYPES = ("int", "float", "bool", "category", "string", "datetime")
+DISTRIBUTED: tuple[Distributed, ...] = get_args(Distributed)
+DTYPES: tuple[Dtype, ...] = get_args(Dtype)
 #: The dtypes the model trains on; the others are validated and passed through to the API and
 #: the prediction log, never into the network.
 MODEL_DTYPES = ("int", "float", "bool", "category")
@@ -80,7 +105,7 @@ MAX_INT_CLASSES = 100
 #: `choices:` and the README's answers block restate them for people; tests hold them equal.
 CHOICES: dict[str, tuple[str, ...]] = {
     "task_type": TASK_TYPES,
-    "target_metric": tuple(dict.fromkeys(m for ms in METRICS_BY_TASK.values() for m in ms)),
+    "target_metric": METRICS,
     "deployment_cloud": CLOUDS,
     "deployment_compute": COMPUTE_CHOICES,
     "kubernetes_version": KUBERNETES_VERSIONS,
