@@ -95,7 +95,6 @@ def _as_text(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     return handler(str(value) if isinstance(value, int | float) else value)
 
 
-# -- the answers ------------------------------------------------------------------------------
 PositiveWhole = Annotated[
     int, Gt(0), says(lambda value: f"{value!r} is not a positive whole number", numeric=True)
 ]
