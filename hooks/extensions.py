@@ -49,6 +49,7 @@ from architect_k.interrogation import (  # noqa: E402
     slug_for,
 )
 from architect_k.render_context import derive  # noqa: E402
+from architect_k.workloads import to_yaml  # noqa: E402
 
 
 def _given_answers(context: Context) -> dict[str, Any]:
@@ -229,6 +230,7 @@ class ArchitectK(Extension):
         environment.filters["py"] = to_python
         environment.filters["json"] = to_json
         environment.filters["toml"] = to_toml
+        environment.filters["yaml"] = to_yaml
 
 
 class DerivedContext(ContextHook):

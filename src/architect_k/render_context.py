@@ -18,6 +18,7 @@ from architect_k.interrogation.fields import (
     is_gpu,
 )
 from architect_k.ledger.fipi import scar_warnings
+from architect_k.workloads import workloads_context
 
 #: Requests per second one CPU replica is sized for; the HPA scales out from there.
 RPS_PER_REPLICA = 250
@@ -66,6 +67,7 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "hpa_max_replicas": max_replicas,
         "rps_per_replica": RPS_PER_REPLICA,
         **delivery_context(answers),
+        **workloads_context(answers),
         "rules": [
             {
                 "id": rule.id,
