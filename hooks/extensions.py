@@ -205,9 +205,9 @@ def to_toml(value: str) -> str:
     return _quoted(value)
 
 
-def to_json(value: Any) -> str:
-    """A JSON (hence YAML-safe) literal for `value`, ASCII-escaped."""
-    return json.dumps(value, ensure_ascii=True, sort_keys=False)
+def to_json(value: Any, indent: int | None = None) -> str:
+    """A JSON (hence YAML-safe) literal for `value`, ASCII-escaped; a document with `indent`."""
+    return json.dumps(value, ensure_ascii=True, sort_keys=False, indent=indent)
 
 
 class ArchitectK(Extension):

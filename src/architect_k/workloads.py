@@ -72,6 +72,11 @@ RESOURCES: dict[str, dict[str, dict[str, dict[str, str]]]] = {
 }
 
 
+#: The volumes' sizes, by the suffix of their claim's name: the prediction log the API appends
+#: and the PSI monitor reads, and the training set data engineering delivers.
+VOLUME_SIZES = {"predictions": "20Gi", "training-data": "50Gi"}
+
+
 def workloads_context(answers: Mapping[str, Any]) -> dict[str, Any]:
     """The pod facts for these answers, as the templates and the handoffs read them."""
     compute = "gpu" if is_gpu(answers["deployment_compute"]) else "cpu"
@@ -81,6 +86,7 @@ def workloads_context(answers: Mapping[str, Any]) -> dict[str, Any]:
         "container_security_context": CONTAINER_SECURITY_CONTEXT,
         "resources": {workload: sizes[compute] for workload, sizes in RESOURCES.items()},
         "gpu_tolerations": GPU_TOLERATIONS,
+        "volume_sizes": VOLUME_SIZES,
         "trainer_kind": "PyTorchJob" if ddp else "Job",
         # JSON pointers to the trainer's pod specs: a Job has one, a PyTorchJob one per role.
         "trainer_pod_paths": (
