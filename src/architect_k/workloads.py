@@ -65,10 +65,7 @@ RESOURCES: dict[str, dict[str, dict[str, dict[str, str]]]] = {
         "gpu": _sizes(("8", "64Gi"), ("8", "64Gi"), gpus=1),
     },
     # The PSI monitor reads the prediction log on CPU whatever the model runs on.
-    "psi_monitor": {
-        "cpu": _sizes(("250m", "512Mi"), ("1", "1Gi")),
-        "gpu": _sizes(("250m", "512Mi"), ("1", "1Gi")),
-    },
+    "psi_monitor": dict.fromkeys(("cpu", "gpu"), _sizes(("250m", "512Mi"), ("1", "1Gi"))),
 }
 
 
