@@ -49,6 +49,7 @@ from architect_k.interrogation import (  # noqa: E402
     slug_for,
 )
 from architect_k.render_context import derive  # noqa: E402
+from architect_k.workloads import to_yaml  # noqa: E402
 
 
 def _given_answers(context: Context) -> dict[str, Any]:
@@ -204,9 +205,9 @@ def to_toml(value: str) -> str:
     return _quoted(value)
 
 
-def to_json(value: Any) -> str:
-    """A JSON (hence YAML-safe) literal for `value`, ASCII-escaped."""
-    return json.dumps(value, ensure_ascii=True, sort_keys=False)
+def to_json(value: Any, indent: int | None = None) -> str:
+    """A JSON (hence YAML-safe) literal for `value`, ASCII-escaped; a document with `indent`."""
+    return json.dumps(value, ensure_ascii=True, sort_keys=False, indent=indent)
 
 
 class ArchitectK(Extension):
@@ -229,6 +230,7 @@ class ArchitectK(Extension):
         environment.filters["py"] = to_python
         environment.filters["json"] = to_json
         environment.filters["toml"] = to_toml
+        environment.filters["yaml"] = to_yaml
 
 
 class DerivedContext(ContextHook):

@@ -485,12 +485,16 @@ def test_the_audit_requirement_comes_from_the_answers_file(example: Path) -> Non
 
 def test_handoffs_match_their_schemas_and_the_manifests(built: Any, example: Path) -> None:
     a = answers_for(example)
-    d2e = json.loads((example / "handoff" / "d2e.json").read_text(encoding="utf-8"))
-    d2i = json.loads((example / "handoff" / "d2i.json").read_text(encoding="utf-8"))
-    for name, document in (("d2e", d2e), ("d2i", d2i)):
+    documents = {
+        name: json.loads((example / "handoff" / f"{name}.json").read_text(encoding="utf-8"))
+        for name in ("data-engineering", "infrastructure")
+    }
+    for name, document in documents.items():
         schema = json.loads((SCHEMAS / "handoff" / f"{name}.schema.json").read_text())
         jsonschema.Draft202012Validator.check_schema(schema)
         jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    d2e, d2i = documents["data-engineering"], documents["infrastructure"]
+    assert d2e["handoff_id"].startswith("D2E-") and d2i["handoff_id"].startswith("D2I-")
     contract = d2e["payload"]["pipeline_contract"]
     assert [f["name"] for f in contract["expected_features"]] == [f["name"] for f in a["features"]]
     assert contract["target_column"] == a["target"]
@@ -523,6 +527,52 @@ def test_handoffs_match_their_schemas_and_the_manifests(built: Any, example: Pat
                         assert ref["configMapKeyRef"]["name"] in configs
     workflow_secrets = set(re.findall(r"secrets\.([A-Z_]+)", workflow_of(example)[0].read_text()))
     assert workflow_secrets <= inventory
+
+
+def test_the_infrastructure_handoff_asks_for_what_the_manifests_request(
+    built: Any, example: Path
+) -> None:
+    """Sizes, GPU placement and volumes: what the cluster team provisions is what is scheduled."""
+    a = answers_for(example)
+    handoff = json.loads((example / "handoff" / "infrastructure.json").read_text("utf-8"))
+    wanted = handoff["payload"]["resource_requirements"]
+    serving = one(built[example.name]["production"], "Deployment")
+    trainer = next(d for d in built[example.name]["training"] if d["kind"] in {"Job", "PyTorchJob"})
+    for workload, docs in (("serving", [serving]), ("training", [trainer])):
+        specs = [spec for doc in docs for spec in pod_specs(doc)]
+        if workload == "training":
+            assert len(specs) == wanted["training"]["pods"]
+        for spec in specs:
+            (container,) = spec["containers"]
+            requests = container["resources"]["requests"]
+            assert requests["cpu"] == wanted[workload]["cpu_request"]
+            assert requests["memory"] == wanted[workload]["memory_request"]
+            gpus = requests.get("nvidia.com/gpu")
+            assert wanted[workload]["gpu"] == (f"nvidia.com/gpu: {gpus}" if gpus else None)
+            assert spec.get("nodeSelector", {}) == wanted["node_selector"]
+            assert bool(spec.get("tolerations")) == a["is_gpu"]
+            assert spec["securityContext"] == a["pod_security_context"]
+            assert container["securityContext"] == a["container_security_context"]
+    claims = {
+        d["metadata"]["name"]: d["spec"]
+        for _, d in docs_of(built, example)
+        if d["kind"] == "PersistentVolumeClaim"
+    }
+    for volume in wanted["storage"]:
+        claim = claims[volume["claim"]]
+        assert claim["resources"]["requests"]["storage"] == volume["size"]
+        assert claim["storageClassName"] == volume["storage_class"]
+    assert set(claims) == {volume["claim"] for volume in wanted["storage"]}
+
+
+def test_only_the_answered_variants_are_rendered(example: Path) -> None:
+    """One auth component, a GPU component only on GPU compute, and no Jinja partial."""
+    a = answers_for(example)
+    components = sorted(p.name for p in (example / "k8s" / "components").iterdir())
+    assert components == sorted([f"auth-{a['auth_mode']}", *(["gpu"] if a["is_gpu"] else [])])
+    for path in (example / "k8s" / "components").rglob("kustomization.yaml"):
+        assert yaml.safe_load(path.read_text(encoding="utf-8"))["kind"] == "Component"
+    assert not (example / "k8s" / "partials").exists()
 
 
 def test_detect_secrets_finds_nothing(example: Path) -> None:

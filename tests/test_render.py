@@ -42,6 +42,8 @@ def test_every_example_renders_a_complete_repo(example: Path) -> None:
         "requirements.lock",
         ".copier-answers.yml",
         ".gitignore",
+        "handoff/infrastructure.json",
+        "handoff/data-engineering.json",
     ):
         assert expected in files
     answers = yaml.safe_load(files[".copier-answers.yml"])

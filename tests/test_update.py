@@ -96,14 +96,12 @@ def _release_v1_1(template: Path) -> None:
     workflow.write_text(text[:position] + step + text[position:], encoding="utf-8")
     deployment = template / "template" / "k8s" / "base" / "deployment.yaml.jinja"
     _replace(deployment, "terminationGracePeriodSeconds: 30", "terminationGracePeriodSeconds: 60")
-    text = deployment.read_text(encoding="utf-8")
-    stricter = re.sub(
-        r"\n( +)allowPrivilegeEscalation: false",
-        r"\n\1allowPrivilegeEscalation: false\n\1privileged: false",
-        text,
+    # Every pod's securityContext is data the manifests render (src/architect_k/workloads.py).
+    _replace(
+        template / "src" / "architect_k" / "workloads.py",
+        '"allowPrivilegeEscalation": False,',
+        '"allowPrivilegeEscalation": False,\n    "privileged": False,',
     )
-    assert stricter != text
-    deployment.write_text(stricter, encoding="utf-8")
     scaling = template / "template" / "k8s" / "overlays" / "production" / "scaling.yaml.jinja"
     scaling.write_text("# Seeded by v1.1.0.\n" + scaling.read_text(encoding="utf-8"), "utf-8")
     _rename_everywhere(template, "coverage_threshold", "coverage_gate")

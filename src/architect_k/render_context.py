@@ -9,7 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from architect_k.audit.registry import load_rules
-from architect_k.interrogation.checks import coerce_number, default_task_type, slug_for
+from architect_k.enforcement import rule_table
+from architect_k.handoffs import handoffs_context
+from architect_k.interrogation.checks import (
+    coerce_number,
+    default_task_type,
+    package_name_for,
+    slug_for,
+)
 from architect_k.interrogation.fields import (
     GPU_VRAM_GB,
     LOWER_IS_BETTER,
@@ -18,6 +25,7 @@ from architect_k.interrogation.fields import (
     is_gpu,
 )
 from architect_k.ledger.fipi import scar_warnings
+from architect_k.workloads import workloads_context
 
 #: Requests per second one CPU replica is sized for; the HPA scales out from there.
 RPS_PER_REPLICA = 250
@@ -47,9 +55,10 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
     task_type = answers.get("task_type") or default_task_type(schema)
     canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
     app_name = slug_for(str(answers["project_name"]), MAX_APP_NAME)
-    return {
+    context: dict[str, Any] = {
         "schema_version": hashlib.sha256(canonical.encode()).hexdigest()[:12],
         "app_name": app_name,
+        "package_name": answers.get("package_name") or package_name_for(answers["project_name"]),
         "image_name": f"{answers['image_registry']}/{app_name}",
         "is_gpu": is_gpu(compute),
         "vram_gb": GPU_VRAM_GB.get(compute, 0),
@@ -66,6 +75,7 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "hpa_max_replicas": max_replicas,
         "rps_per_replica": RPS_PER_REPLICA,
         **delivery_context(answers),
+        **workloads_context(answers),
         "rules": [
             {
                 "id": rule.id,
@@ -88,6 +98,12 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
             }
             for w in scar_warnings(answers)
         ],
+    }
+    # The handoffs and the architecture page's rule table are built from the facts above.
+    return {
+        **context,
+        **handoffs_context(answers, context),
+        "rule_table": rule_table(answers, context),
     }
 
 
