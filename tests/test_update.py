@@ -98,8 +98,9 @@ def _declare_migrations(template: Path, entries: str) -> None:
 
 def _copy_checkout(template: Path) -> None:
     """This checkout's files, uncommitted changes included, as git sees them."""
-    listed = _run(["git", "ls-files", "-co", "--exclude-standard"], REPO_ROOT).stdout.split("\n")
-    for name in filter(None, listed):
+    # -z: without it git quotes a name holding '"' (the training Job's conditional file name).
+    listed = _run(["git", "ls-files", "-zco", "--exclude-standard"], REPO_ROOT).stdout
+    for name in filter(None, listed.split("\0")):
         source = REPO_ROOT / name
         if source.is_file():
             (template / name).parent.mkdir(parents=True, exist_ok=True)
@@ -538,7 +539,8 @@ def test_a_v0_1_0_service_edited_inside_moved_files_updates_to_v0_2_0(
         indent = anchor[: len(anchor) - len(anchor.lstrip())]
         _replace(service / path, anchor, f"{indent}{marker}\n{anchor}" if indent else marker)
     _commit(service, "our edits")
-    old_files = set(_run(["git", "ls-tree", "-r", "--name-only", "HEAD~1"], service).stdout.split())
+    listed = _run(["git", "ls-tree", "-rz", "--name-only", "HEAD~1"], service).stdout
+    old_files = set(filter(None, listed.split("\0")))
     fresh = tmp_path / "fresh"
     copy = [COPIER, "copy", "--trust", "--defaults", "--skip-tasks", "--vcs-ref", "v0.2.0"]
     _run(
