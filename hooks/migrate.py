@@ -40,6 +40,9 @@ from architect_k.fsutil import write_atomic
 ANSWERS_FILE = Path(".copier-answers.yml")
 #: Lines of unchanged code around an edit that must match for it to be carried (as in diff -u).
 CONTEXT_LINES = 3
+#: How far (in spaces) an edit may have moved sideways: a split turns a loop body into a
+#: function's, or the reverse, and the moved lines still match one for one.
+INDENT_SHIFTS = (0, -4, 4, -8, 8)
 
 
 def rename_answer(old: str, new: str, answers_file: Path = ANSWERS_FILE) -> bool:
@@ -93,14 +96,31 @@ def _edits(pristine: str, team: str) -> list[Edit]:
     return edits
 
 
-def _found(block: list[str], modules: dict[Path, list[str]]) -> list[tuple[Path, int]]:
-    size = len(block)
-    return [
-        (path, start)
-        for path, lines in modules.items()
-        for start in range(len(lines) - size + 1)
-        if size and lines[start : start + size] == block
-    ]
+def _shifted(block: list[str], shift: int) -> list[str] | None:
+    """`block` indented `shift` more spaces (blank lines kept); None if it cannot dedent."""
+    if shift >= 0:
+        return [" " * shift + line if line.strip() else line for line in block]
+    if any(line.strip() and not line.startswith(" " * -shift) for line in block):
+        return None
+    return [line[-shift:] if line.strip() else line for line in block]
+
+
+def _found(block: list[str], modules: dict[Path, list[str]]) -> list[tuple[Path, int, int]]:
+    """Where `block` stands in `modules`, line for line, at any of INDENT_SHIFTS: (module,
+    first line, shift)."""
+    places = []
+    for shift in INDENT_SHIFTS:
+        shifted = _shifted(block, shift)
+        if not block or shifted is None:
+            continue
+        size = len(shifted)
+        places += [
+            (path, start, shift)
+            for path, lines in modules.items()
+            for start in range(len(lines) - size + 1)
+            if lines[start : start + size] == shifted
+        ]
+    return places
 
 
 def _carry(edit: Edit, modules: dict[Path, list[str]]) -> Path | None:
@@ -109,8 +129,11 @@ def _carry(edit: Edit, modules: dict[Path, list[str]]) -> Path | None:
     context found twice could be either copy, so it is not guessed."""
     places = _found(edit.before, modules)
     if len(places) == 1:
-        path, start = places[0]
-        modules[path][start : start + len(edit.before)] = edit.after
+        path, start, shift = places[0]
+        after = _shifted(edit.after, shift)
+        if after is None:
+            return None
+        modules[path][start : start + len(edit.before)] = after
         return path
     carried = _found(edit.after, modules)
     if not places and len(carried) == 1:
@@ -217,22 +240,21 @@ def retire_file(old: Path, into: Sequence[Path]) -> str:
             write_atomic(path, "".join(lines))
     report = [
         f"  {edit.lines}: "
-        + (f"carried into {path}" if path else "left here: no new module holds their context")
+        + (f"carried into {path}" if path else "left here: no new module holds its context once")
         for edit, path in landed
     ]
     left = sum(path is None for _, path in landed)
     if not left:
         old.unlink(missing_ok=True)
-        return "\n".join([f"your {len(edits)} edit(s) carried over; removed", *report])
+        return "\n".join([f"{len(edits)} edit(s) carried over; removed", *report])
     _keep_as_deleted_by_them(old, pristine, team)
-    targets = ", ".join(str(target) for target in into)
     return "\n".join(
         [
-            f"CONFLICT: {left} of your {len(edits)} edit(s) not carried over",
+            f"CONFLICT: {left} of {len(edits)} edit(s) not carried over",
             *report,
-            f"  This release moved the code of {old} into {targets}; the file stays with your",
-            "  edits, which git status shows as 'deleted by them'. Move the edits left into the",
-            f"  new modules, then `git rm {old}`.",
+            f"  Its code moved to: {', '.join(str(target) for target in into)}",
+            "  Kept with your edits as a conflict (git status: deleted by them).",
+            f"  Fix: move the edits left into the new modules, then `git rm {old}`.",
         ]
     )
 

@@ -465,13 +465,13 @@ def test_edits_inside_moved_files_are_carried_over_or_left_as_conflicts(
 
     result = _update(service, "v2.0.0")
 
-    assert f"migrate: retire-file {drift}: your 2 edit(s) carried over; removed" in result.stderr
+    assert f"migrate: retire-file {drift}: 2 edit(s) carried over; removed" in result.stderr
     assert not (service / drift).exists()
     report = service / package / "monitoring" / "drift_report"
     assert "bar = slot * 0.45  # ours: wider bars" in (report / "charts.py").read_text("utf-8")
     assert "width = 200 * min(" in (report / "page.py").read_text(encoding="utf-8")
 
-    assert f"migrate: retire-file {readiness}: CONFLICT: 1 of your 2 edit(s)" in result.stderr
+    assert f"migrate: retire-file {readiness}: CONFLICT: 1 of 2 edit(s)" in result.stderr
     assert f"git rm {readiness}" in result.stderr
     assert f"UD {readiness}" in _run(["git", "status", "--porcelain"], service).stdout
     assert (service / readiness).read_text(encoding="utf-8") == team_readiness
@@ -531,13 +531,21 @@ def test_a_v0_1_0_service_edited_inside_moved_files_updates_to_v0_2_0(
     service = _service(v0_2_template, tmp_path, "churn", "v0.1.0")
     answers = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
     package = f"src/{answers['package_name']}"
+    # (old text, new text, a line only the new text has)
     ours = {
-        f"{package}/train.py": ("            if boundary:\n", "# ours: clip gradients here"),
-        f"{package}/serve/dev_credentials.py": ('subject: str = "dev-client"', "churn-dev"),
+        f"{package}/train.py": (
+            "            if boundary:\n",
+            "            # ours: clip gradients here\n            if boundary:\n",
+            "# ours: clip gradients here",
+        ),
+        f"{package}/serve/dev_credentials.py": (
+            'subject: str = "dev-client"',
+            'subject: str = "churn-dev-client"',
+            '"churn-dev-client"',
+        ),
     }
-    for path, (anchor, marker) in ours.items():
-        indent = anchor[: len(anchor) - len(anchor.lstrip())]
-        _replace(service / path, anchor, f"{indent}{marker}\n{anchor}" if indent else marker)
+    for path, (old, new, _) in ours.items():
+        _replace(service / path, old, new)
     _commit(service, "our edits")
     listed = _run(["git", "ls-tree", "-rz", "--name-only", "HEAD~1"], service).stdout
     old_files = set(filter(None, listed.split("\0")))
@@ -567,10 +575,10 @@ def test_a_v0_1_0_service_edited_inside_moved_files_updates_to_v0_2_0(
         if old not in ours:
             assert not (service / old).exists()
             continue
-        marker = ours[old][1]
+        marker = ours[old][2]
         carried = any(marker in text for text in _modules(service, retirement).values())
         kept = old in conflicts and marker in (service / old).read_text(encoding="utf-8")
         assert carried != kept, f"{old}: the edit {marker!r} is {'in both' if kept else 'lost'}"
-    for path, (_, marker) in ours.items():
+    for path, (_, _, marker) in ours.items():
         if path not in dropped:
             assert marker in (service / path).read_text(encoding="utf-8")
