@@ -151,8 +151,9 @@ def _at_head(path: Path) -> str | None:
     return shown.stdout.decode("utf-8") if shown.returncode == 0 else None
 
 
-def _previous_render(path: Path) -> str | None:
-    """What the release recorded in the committed answers file rendered at `path`.
+def _previous_render(path: Path) -> str:
+    """What the release recorded in the committed answers file rendered at `path` (empty if
+    nothing: then every line of the team's file is their own edit).
 
     A fresh interpreter renders it: this one imported architect_k from the new release, and the
     old release's Jinja extensions must import their own.
@@ -166,9 +167,14 @@ def _previous_render(path: Path) -> str | None:
         copy = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet"]
         options = ["--skip-tasks", "--vcs-ref", str(answers["_commit"])]
         sources = ["--data-file", str(data_file), str(answers["_src_path"]), str(render)]
-        subprocess.run([*copy, *options, *sources], capture_output=True, check=True)
-        rendered = render / path
-        return rendered.read_text(encoding="utf-8") if rendered.is_file() else None
+        rendered = subprocess.run([*copy, *options, *sources], capture_output=True, text=True)
+        if rendered.returncode:
+            raise SystemExit(
+                f"migrate: retire-file {path}: cannot render the previous release "
+                f"{answers['_commit']} to compare with:\n{rendered.stderr[-2000:]}"
+            )
+        pristine = render / path
+        return pristine.read_text(encoding="utf-8") if pristine.is_file() else ""
 
 
 def _stages(path: Path) -> set[str]:
@@ -222,12 +228,6 @@ def retire_file(old: Path, into: Sequence[Path]) -> str:
     if old.exists() and _stages(old) != {"1", "2"}:
         return "still rendered by this release; nothing retired"
     pristine = _previous_render(old)
-    if pristine is None:
-        # Copier deletes only what the previous release rendered, so this is unreachable
-        # unless the answers file was edited by hand; the team's file is then theirs to keep.
-        old.parent.mkdir(parents=True, exist_ok=True)
-        old.write_text(team, encoding="utf-8")
-        return "not rendered by the previous release; kept as the team's own file"
     if pristine == team:
         old.unlink(missing_ok=True)
         return "unedited; removed"
@@ -240,7 +240,11 @@ def retire_file(old: Path, into: Sequence[Path]) -> str:
             write_atomic(path, "".join(lines))
     report = [
         f"  {edit.lines}: "
-        + (f"carried into {path}" if path else "left here: no new module holds its context once")
+        + (
+            f"carried into {path}"
+            if path
+            else "left here: its code is not found once in the new modules"
+        )
         for edit, path in landed
     ]
     left = sum(path is None for _, path in landed)

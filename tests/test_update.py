@@ -9,6 +9,7 @@ follow; a third holds the real v0.1.0 and this checkout as v0.2.0.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -384,10 +385,10 @@ def _modules(service: Path, retirement: Retirement) -> dict[str, str]:
 
 
 def _release_v2_moves(template: Path) -> None:
-    """v2.0.0 splits monitoring/drift_html.py into drift_report/charts.py and page.py, moves
-    serve/readiness.py to serve/workers.py and changes its all_loaded, and moves progress.py to
-    training_progress.py, each declared as a retire-file migration. (The importers are left
-    alone: the update, not the moved service's imports, is under test.)"""
+    """v2.0.0 splits the drift report module into a charts and a page module, renames the worker
+    readiness module (changing its all_loaded) and the progress module, each declared as a
+    retire-file migration. (The importers are left alone: the update, not the moved service's
+    imports, is under test.)"""
     package = template / "template" / "src" / "{{package_name}}"
     drift = package / "monitoring" / "drift_html.py"
     lines = drift.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -582,3 +583,32 @@ def test_a_v0_1_0_service_edited_inside_moved_files_updates_to_v0_2_0(
     for path, (_, _, marker) in ours.items():
         if path not in dropped:
             assert marker in (service / path).read_text(encoding="utf-8")
+
+
+def _migrate_module() -> Any:
+    spec = importlib.util.spec_from_file_location("migrate", REPO_ROOT / "hooks" / "migrate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_an_edit_is_carried_only_where_its_context_stands_once() -> None:
+    """Code a split moved one block deeper still takes the edit, at its new indentation; code
+    that stands twice in the new modules takes nothing, since either copy could be meant."""
+    migrate = _migrate_module()
+    body = [f"{step}(batch)\n" for step in ("load", "check", "step", "log", "save", "free")]
+    pristine = "def fit():\n    for batch in data:\n" + "".join(" " * 8 + line for line in body)
+    team = pristine.replace("        log(batch)\n", "        clip()\n        log(batch)\n")
+    (edit,) = migrate._edits(pristine, team)
+    deeper = Path("loop.py")
+    moved = "def epoch():\n    if ok:\n        for batch in data:\n"
+    modules = {deeper: (moved + "".join(" " * 12 + line for line in body)).splitlines(True)}
+    assert migrate._carry(edit, modules) == deeper
+    assert modules[deeper][6:8] == ["            clip()\n", "            log(batch)\n"]
+    assert migrate._carry(edit, modules) == deeper, "a second run finds it already carried"
+    assert modules[deeper].count("            clip()\n") == 1
+    twice = {Path("a.py"): pristine.splitlines(True), Path("b.py"): pristine.splitlines(True)}
+    assert migrate._carry(edit, twice) is None
+    assert all("clip" not in "".join(lines) for lines in twice.values())
