@@ -380,8 +380,12 @@ def _retirements(template: Path, version: str, answers: dict[str, Any]) -> list[
 def _modules(service: Path, retirement: Retirement) -> dict[str, str]:
     """The text of every file a retirement carries edits into (a folder stands for its files)."""
     paths = [service / into for into in retirement.into]
-    files = [f for path in paths for f in ([path] if path.is_file() else path.rglob("*.py"))]
-    return {str(f.relative_to(service)): f.read_text(encoding="utf-8") for f in files}
+    files = [f for path in paths for f in ([path] if path.is_file() else path.rglob("*"))]
+    return {
+        str(f.relative_to(service)): f.read_text(encoding="utf-8", errors="replace")
+        for f in files
+        if f.is_file()
+    }
 
 
 def _release_v2_moves(template: Path) -> None:
