@@ -2,19 +2,28 @@
 
 A real template repository is built in a temporary directory from this checkout and released as
 v1.0.0; v1.1.0 then changes rules (a new CI step, a stricter pod securityContext, a longer
-drain) and renames an answer with a migration; v1.2.0 changes nothing the service sees.
+drain) and renames an answer with a migration; v1.2.0 changes nothing the service sees. A second
+one releases v2.0.0, which moves and splits modules, to check that a team's edits inside them
+follow; a third holds the real v0.1.0 and this checkout as v0.2.0.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import io
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import jinja2
 import pytest
 import yaml
 
@@ -27,7 +36,6 @@ WORKFLOW = Path(".github/workflows/ml-pipeline.yml")
 DEPLOYMENT = Path("k8s/base/deployment.yaml")
 NEW_CI_STEP = "Verify the scar ledger has not been tampered with"
 MIGRATION = """
-_migrations:
   - version: v1.1.0
     when: "{{ _stage == 'before' }}"
     command:
@@ -84,6 +92,22 @@ def _rename_everywhere(root: Path, old: str, new: str) -> None:
             path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
 
 
+def _declare_migrations(template: Path, entries: str) -> None:
+    """Add `entries` (YAML list items) to the `_migrations` list of the template's copier.yml."""
+    _replace(template / "copier.yml", "\n_migrations:\n", "\n_migrations:" + entries)
+
+
+def _copy_checkout(template: Path) -> None:
+    """This checkout's files, uncommitted changes included, as git sees them."""
+    # -z: without it git quotes a name holding '"' (the training Job's conditional file name).
+    listed = _run(["git", "ls-files", "-zco", "--exclude-standard"], REPO_ROOT).stdout
+    for name in filter(None, listed.split("\0")):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (template / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, template / name)
+
+
 def _release_v1_1(template: Path) -> None:
     """The rule change: a new required CI step, a stricter securityContext, a longer drain."""
     workflow = template / "template" / ".github" / "workflows" / "ml-pipeline.yml.jinja"
@@ -105,21 +129,14 @@ def _release_v1_1(template: Path) -> None:
     scaling = template / "template" / "k8s" / "overlays" / "production" / "scaling.yaml.jinja"
     scaling.write_text("# Seeded by v1.1.0.\n" + scaling.read_text(encoding="utf-8"), "utf-8")
     _rename_everywhere(template, "coverage_threshold", "coverage_gate")
-    (template / "copier.yml").write_text(
-        (template / "copier.yml").read_text(encoding="utf-8") + MIGRATION, encoding="utf-8"
-    )
+    _declare_migrations(template, MIGRATION)
 
 
 @pytest.fixture(scope="module")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This checkout released as v1.0.0, v1.1.0 (rule change + migration) and v1.2.0."""
     template = tmp_path_factory.mktemp("template") / "architect-k"
-    listed = _run(["git", "ls-files", "-co", "--exclude-standard"], REPO_ROOT).stdout.split("\n")
-    for name in filter(None, listed):
-        source = REPO_ROOT / name
-        if source.is_file():
-            (template / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, template / name)
+    _copy_checkout(template)
     _run(["git", "init", "-q"], template)
     _commit(template, "release 1.0.0")
     _run(["git", "tag", "v1.0.0"], template)
@@ -332,3 +349,268 @@ def test_the_updated_service_passes_its_own_suite(template_repo: Path, tmp_path:
     )
     assert suite.returncode == 0, suite.stdout[-4000:]
     assert " failed" not in suite.stdout and " passed" in suite.stdout
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """A declared `retire-file OLD --into NEW...` migration, rendered for one service."""
+
+    old: str
+    into: tuple[str, ...]
+
+
+def _retirements(template: Path, version: str, answers: dict[str, Any]) -> list[Retirement]:
+    """The retire-file migrations the template's copier.yml declares for `version`."""
+    config = yaml.safe_load((template / "copier.yml").read_text(encoding="utf-8"))
+    declared = []
+    for migration in config.get("_migrations", []):
+        command = [str(part) for part in migration["command"]]
+        if migration["version"] != version or "retire-file" not in command:
+            continue
+        args = [
+            jinja2.Template(part).render(answers)
+            for part in command[command.index("retire-file") + 1 :]
+        ]
+        declared.append(Retirement(args[0], tuple(args[args.index("--into") + 1 :])))
+    return declared
+
+
+def _modules(service: Path, retirement: Retirement) -> dict[str, str]:
+    """The text of every file a retirement carries edits into (a folder stands for its files)."""
+    paths = [service / into for into in retirement.into]
+    files = [f for path in paths for f in ([path] if path.is_file() else path.rglob("*"))]
+    return {
+        str(f.relative_to(service)): f.read_text(encoding="utf-8", errors="replace")
+        for f in files
+        if f.is_file()
+    }
+
+
+def _release_v2_moves(template: Path) -> None:
+    """v2.0.0 splits the drift report module into a charts and a page module, renames the worker
+    readiness module (changing its all_loaded) and the progress module, each declared as a
+    retire-file migration. (The importers are left alone: the update, not the moved service's
+    imports, is under test.)"""
+    package = template / "template" / "src" / "{{package_name}}"
+    drift = package / "monitoring" / "drift_html.py"
+    lines = drift.read_text(encoding="utf-8").splitlines(keepends=True)
+    cut = lines.index("def _badge(verdict: str) -> str:\n")
+    (package / "monitoring" / "drift_report").mkdir()
+    (package / "monitoring" / "drift_report" / "charts.py").write_text(
+        "".join(lines[:cut]), encoding="utf-8"
+    )
+    (package / "monitoring" / "drift_report" / "page.py").write_text(
+        '"""The PSI report as one HTML page."""\n\n'
+        "from html import escape\nfrom typing import Any\n\n"
+        "from .charts import _STYLE, CURRENT_COLOUR, REFERENCE_COLOUR, VERDICT_COLOURS, _number, "
+        "bin_chart\n\n\n" + "".join(lines[cut:]),
+        encoding="utf-8",
+    )
+    drift.unlink()
+    readiness = package / "serve" / "readiness.py"
+    _replace(readiness, "return live >= self.workers", "return live == self.workers")
+    readiness.rename(package / "serve" / "workers.py")
+    (package / "progress.py").rename(package / "training_progress.py")
+    hook = ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/migrate.py"]
+    moves = {
+        "monitoring/drift_html.py": "monitoring/drift_report",
+        "serve/readiness.py": "serve/workers.py",
+        "progress.py": "training_progress.py",
+    }
+    in_package = "src/{{ package_name }}/"
+    entries = []
+    for old, new in moves.items():
+        command = [*hook, "retire-file", in_package + old, "--into", in_package + new]
+        # JSON is YAML's flow style: one line per migration.
+        entries.append(f"\n  - version: v2.0.0\n    command: {json.dumps(command)}")
+    _declare_migrations(template, "".join(entries) + "\n")
+
+
+@pytest.fixture(scope="module")
+def moving_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout released as v1.0.0 and as v2.0.0, which moves and splits modules."""
+    template = tmp_path_factory.mktemp("moving") / "architect-k"
+    _copy_checkout(template)
+    _run(["git", "init", "-q"], template)
+    _commit(template, "release 1.0.0")
+    _run(["git", "tag", "v1.0.0"], template)
+    _release_v2_moves(template)
+    _commit(template, "release 2.0.0: drift report split, readiness and progress moved")
+    _run(["git", "tag", "v2.0.0"], template)
+    return template
+
+
+def _state(service: Path) -> tuple[str, dict[str, bytes]]:
+    files = {
+        str(p.relative_to(service)): p.read_bytes()
+        for p in service.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    }
+    return _run(["git", "status", "--porcelain"], service).stdout, files
+
+
+def test_edits_inside_moved_files_are_carried_over_or_left_as_conflicts(
+    moving_template: Path, tmp_path: Path
+) -> None:
+    service = _service(moving_template, tmp_path, "churn")
+    user_edits_are_still_there = _user_edits(service)
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
+    package = f"src/{answers['package_name']}"
+    drift, readiness = f"{package}/monitoring/drift_html.py", f"{package}/serve/readiness.py"
+    # Two edits in a module split in two, one landing in each half.
+    _replace(service / drift, "bar = slot * 0.38", "bar = slot * 0.45  # ours: wider bars")
+    _replace(service / drift, "width = 160 * min(", "width = 200 * min(")
+    # One edit in a moved module's code the release kept, one in code the release changed.
+    _replace(service / readiness, "# exists, owned by someone else", "# ours: alive, not ours")
+    _replace(service / readiness, "live >= self.workers", "live >= max(self.workers, 1)")
+    _commit(service, "our edits inside modules v2.0.0 moves")
+    team_readiness = (service / readiness).read_text(encoding="utf-8")
+
+    result = _update(service, "v2.0.0")
+
+    assert f"migrate: retire-file {drift}: 2 edit(s) carried over; removed" in result.stderr
+    assert not (service / drift).exists()
+    report = service / package / "monitoring" / "drift_report"
+    assert "bar = slot * 0.45  # ours: wider bars" in (report / "charts.py").read_text("utf-8")
+    assert "width = 200 * min(" in (report / "page.py").read_text(encoding="utf-8")
+
+    assert f"migrate: retire-file {readiness}: CONFLICT: 1 of 2 edit(s)" in result.stderr
+    assert f"git rm {readiness}" in result.stderr
+    assert f"UD {readiness}" in _run(["git", "status", "--porcelain"], service).stdout
+    assert (service / readiness).read_text(encoding="utf-8") == team_readiness
+    workers = (service / package / "serve" / "workers.py").read_text(encoding="utf-8")
+    assert "# ours: alive, not ours" in workers and "live == self.workers" in workers
+
+    assert f"migrate: retire-file {package}/progress.py: unedited; removed" in result.stderr
+    assert not (service / package / "progress.py").exists()
+    assert (service / package / "training_progress.py").is_file()
+
+    assert _conflicts(service) == [readiness]
+    user_edits_are_still_there()
+
+    # Copier may run a migration again: the second run changes nothing.
+    migrated = _state(service)
+    for retirement in _retirements(moving_template, "v2.0.0", answers):
+        migrate = [sys.executable, str(moving_template / "hooks" / "migrate.py"), "retire-file"]
+        _run([*migrate, retirement.old, "--into", *retirement.into], service)
+    assert _state(service) == migrated
+
+
+#: main before #16's restructure: what services made from release v0.1.0 were rendered from.
+V0_1_0_COMMIT = "d87c5d8"
+
+
+@pytest.fixture(scope="module")
+def v0_2_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Release v0.1.0 (commit V0_1_0_COMMIT) and this checkout released as v0.2.0."""
+    known = _run(["git", "cat-file", "-e", f"{V0_1_0_COMMIT}^{{commit}}"], REPO_ROOT, check=False)
+    if known.returncode:
+        pytest.fail(
+            f"this clone lacks commit {V0_1_0_COMMIT} (release v0.1.0), which the update "
+            "scenario renders services from: fetch the history (git fetch --unshallow)"
+        )
+    template = tmp_path_factory.mktemp("v0_2") / "architect-k"
+    template.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", V0_1_0_COMMIT], cwd=REPO_ROOT, capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(template, filter="data")
+    _run(["git", "init", "-q"], template)
+    _commit(template, "release 0.1.0")
+    _run(["git", "tag", "v0.1.0"], template)
+    _run(["git", "rm", "-rq", "."], template)
+    _copy_checkout(template)
+    _commit(template, "release 0.2.0")
+    _run(["git", "tag", "v0.2.0"], template)
+    return template
+
+
+def test_a_v0_1_0_service_edited_inside_moved_files_updates_to_v0_2_0(
+    v0_2_template: Path, tmp_path: Path
+) -> None:
+    """Every file v0.1.0 rendered and v0.2.0 does not is declared a retire-file migration, and
+    the team's edits inside moved files are carried over or left as conflicts."""
+    service = _service(v0_2_template, tmp_path, "churn", "v0.1.0")
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
+    package = f"src/{answers['package_name']}"
+    # (old text, new text, a line only the new text has)
+    ours = {
+        f"{package}/train.py": (
+            "            if boundary:\n",
+            "            # ours: clip gradients here\n            if boundary:\n",
+            "# ours: clip gradients here",
+        ),
+        f"{package}/serve/dev_credentials.py": (
+            'subject: str = "dev-client"',
+            'subject: str = "churn-dev-client"',
+            '"churn-dev-client"',
+        ),
+    }
+    for path, (old, new, _) in ours.items():
+        _replace(service / path, old, new)
+    _commit(service, "our edits")
+    listed = _run(["git", "ls-tree", "-rz", "--name-only", "HEAD~1"], service).stdout
+    old_files = set(filter(None, listed.split("\0")))
+    fresh = tmp_path / "fresh"
+    copy = [COPIER, "copy", "--trust", "--defaults", "--skip-tasks", "--vcs-ref", "v0.2.0"]
+    _run(
+        [*copy, "--data-file", str(EXAMPLES_DIR / "churn.yml"), str(v0_2_template), str(fresh)],
+        tmp_path,
+    )
+    new_files = {str(p.relative_to(fresh)) for p in fresh.rglob("*") if p.is_file()}
+
+    result = _update(service, "v0.2.0")
+
+    declared = {r.old: r for r in _retirements(v0_2_template, "v0.2.0", answers)}
+    dropped = old_files - new_files
+    assert not dropped - declared.keys(), (
+        f"v0.2.0 no longer renders {sorted(dropped - declared.keys())} and copier.yml declares "
+        "no retire-file migration for them: copier update would delete a team's edits there"
+    )
+    assert not declared.keys() - old_files, "a retire-file migration names a file v0.1.0 lacks"
+    conflicts = _conflicts(service)
+    for old, retirement in declared.items():
+        if old not in dropped:
+            assert f"migrate: retire-file {old}: still rendered" in result.stderr
+            continue
+        assert all((fresh / into).exists() for into in retirement.into), retirement
+        if old not in ours:
+            assert not (service / old).exists()
+            continue
+        marker = ours[old][2]
+        carried = any(marker in text for text in _modules(service, retirement).values())
+        kept = old in conflicts and marker in (service / old).read_text(encoding="utf-8")
+        assert carried != kept, f"{old}: the edit {marker!r} is {'in both' if kept else 'lost'}"
+    for path, (_, _, marker) in ours.items():
+        if path not in dropped:
+            assert marker in (service / path).read_text(encoding="utf-8")
+
+
+def _migrate_module() -> Any:
+    spec = importlib.util.spec_from_file_location("migrate", REPO_ROOT / "hooks" / "migrate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_an_edit_is_carried_only_where_its_context_stands_once() -> None:
+    """Code a split moved one block deeper still takes the edit, at its new indentation; code
+    that stands twice in the new modules takes nothing, since either copy could be meant."""
+    migrate = _migrate_module()
+    body = [f"{step}(batch)\n" for step in ("load", "check", "step", "log", "save", "free")]
+    pristine = "def fit():\n    for batch in data:\n" + "".join(" " * 8 + line for line in body)
+    team = pristine.replace("        log(batch)\n", "        clip()\n        log(batch)\n")
+    (edit,) = migrate._edits(pristine, team)
+    deeper = Path("loop.py")
+    moved = "def epoch():\n    if ok:\n        for batch in data:\n"
+    modules = {deeper: (moved + "".join(" " * 12 + line for line in body)).splitlines(True)}
+    assert migrate._carry(edit, modules) == deeper
+    assert modules[deeper][6:8] == ["            clip()\n", "            log(batch)\n"]
+    assert migrate._carry(edit, modules) == deeper, "a second run finds it already carried"
+    assert modules[deeper].count("            clip()\n") == 1
+    twice = {Path("a.py"): pristine.splitlines(True), Path("b.py"): pristine.splitlines(True)}
+    assert migrate._carry(edit, twice) is None
+    assert all("clip" not in "".join(lines) for lines in twice.values())
