@@ -48,6 +48,7 @@ from architect_k.interrogation import (  # noqa: E402
     render_form,
     slug_for,
 )
+from architect_k.render_api_models import api_models_context  # noqa: E402
 from architect_k.render_context import derive  # noqa: E402
 from architect_k.workloads import to_yaml  # noqa: E402
 
@@ -245,5 +246,6 @@ class DerivedContext(ContextHook):
         # Every file renders with the same answers: derive once, not once per file.
         key = json.dumps(answers, sort_keys=True, default=str)
         if key not in self._cache:
-            self._cache[key] = derive(answers)
+            derived = derive(answers)
+            self._cache[key] = derived | api_models_context(derived, to_python)
         context.update(self._cache[key])

@@ -384,7 +384,8 @@ import json, sys
 from pathlib import Path
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from {package}.serve import dev_credentials as dev
+sys.path.insert(0, "scripts")
+import dev_credentials as dev
 pair = dev.write_signing_pair(Path(sys.argv[1]))
 public_key = load_pem_public_key(pair.public_key.read_bytes())
 jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(public_key))
@@ -397,7 +398,8 @@ print(json.dumps({{
     "mtls": """
 import json, sys
 from pathlib import Path
-from {package}.serve import dev_credentials as dev
+sys.path.insert(0, "scripts")
+import dev_credentials as dev
 bundle = dev.write_tls_bundle(Path(sys.argv[1]))
 print(json.dumps({{name: str(getattr(bundle, name)) for name in bundle.__dataclass_fields__}}))
 """,
@@ -418,7 +420,7 @@ class Client:
 
 
 def credentials(service: Service, directory: Path, port: int) -> Client:
-    """Throwaway credentials from the service's own dev_credentials, as cluster objects."""
+    """Throwaway credentials from the service's scripts/dev_credentials.py, as cluster objects."""
     code = CREDENTIALS[service.auth_mode].format(package=service.package)
     if service.auth_mode == "oauth2":
         issuer, audience = "https://issuer.e2e.invalid/", service.app

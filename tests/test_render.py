@@ -114,6 +114,26 @@ def test_every_third_party_import_is_a_pinned_dependency(example: Path) -> None:
     assert undeclared == []
 
 
+def test_the_wheel_and_the_image_carry_no_development_credentials(example: Path) -> None:
+    """Code that mints tokens, keys or certificates lives in scripts/, outside both: the wheel
+    packages src/ only and the Dockerfile copies src/, never scripts/."""
+    assert (example / "scripts" / "dev_credentials.py").is_file()
+    minting = ("dev_credentials", "generate_private_key", "jwt.encode", "CertificateBuilder")
+    for path in (example / "src").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert [word for word in minting if word in text] == [], path
+    project = tomllib.loads((example / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["tool"]["setuptools"]["packages"]["find"]["where"] == ["src"]
+    copied = [
+        line.split()[1]
+        for line in (example / "Dockerfile").read_text(encoding="utf-8").splitlines()
+        if line.startswith("COPY") and "--from" not in line
+    ]
+    shipped = ("requirements.lock", "pyproject.toml", "src/", "configs/", "artifacts/model/")
+    assert copied
+    assert [source for source in copied if not source.startswith(shipped)] == []
+
+
 def test_answers_render_as_inert_data(tmp_path: Path) -> None:
     hostile: dict[str, Any] = {
         "project_name": 'Quote "Svc" {{ 7*7 }} $(id)',

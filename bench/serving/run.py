@@ -246,8 +246,8 @@ def main() -> int:
         bundle, env = prepare(workdir, python)
         pyfunc = workdir / "mlflow-pyfunc"
         save_pyfunc(bundle, pyfunc, env, python)
-        sys.path.insert(0, str(workdir / "src"))
-        from churn_service.serve import dev_credentials  # type: ignore[import-not-found]
+        sys.path.insert(0, str(workdir / "scripts"))
+        import dev_credentials  # type: ignore[import-not-found]
 
         pair = dev_credentials.write_signing_pair(workdir / ".dev-keys")
         token = dev_credentials.mint(pair.signing_key)
