@@ -18,6 +18,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            # mkstemp creates the file 0600; reports and bundle files are read by other users
+            # (the serving image's non-root user, a textfile collector), as a plain write allows.
+            os.fchmod(stream.fileno(), 0o644)
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
