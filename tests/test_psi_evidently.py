@@ -25,13 +25,13 @@ EVIDENTLY_FLOOR = 1e-4
 
 @pytest.fixture(scope="module")
 def monitoring(rendered_examples: dict[str, Path]) -> Iterator[dict[str, ModuleType]]:
-    """The rendered churn example's schema, profile and psi modules."""
+    """The rendered churn example's schema, reference profile and PSI arithmetic modules."""
     source = str(rendered_examples["churn"] / "src")
     sys.path.insert(0, source)
     try:
         yield {
             name: importlib.import_module(f"churn_service.{name}")
-            for name in ("schema", "monitoring.profile", "monitoring.psi")
+            for name in ("schema", "reference_profile", "monitoring.drift")
         }
     finally:
         sys.path.remove(source)
@@ -66,8 +66,8 @@ def test_the_frozen_edges_are_evidentlys_sturges_bins(frozen: dict[str, Any]) ->
 def test_our_psi_matches_evidentlys_within_1e_6(
     monitoring: dict[str, ModuleType], frozen: dict[str, Any]
 ) -> None:
-    schema, profile, psi = (
-        monitoring[name] for name in ("schema", "monitoring.profile", "monitoring.psi")
+    schema, profile, drift = (
+        monitoring[name] for name in ("schema", "reference_profile", "monitoring.drift")
     )
     reference = pd.read_csv(FIXTURES / "reference.csv")
     current = pd.read_csv(FIXTURES / "current.csv")
@@ -75,13 +75,22 @@ def test_our_psi_matches_evidentlys_within_1e_6(
         if column["kind"] == "numerical":
             # Evidently's outer edges enclose every value, so our open outer bins count the same.
             feature = schema.Column(name, "float")
-            spec = {"edges": column["edges"][1:-1]}
+            edges = column["edges"][1:-1]
+            slots = len(edges) + 2
+            spec = profile.QuantileBins(
+                dtype="float", edges=edges, counts=[0] * slots, frequencies=[0.0] * slots
+            )
         else:
             feature = schema.Column(name, "category", categories=("basic", "pro", "team"))
-            spec = {"categories": ["basic", "pro", "team"]}
-        ref = profile.bin_counts(feature, spec, reference[name])
-        cur = profile.bin_counts(feature, spec, current[name])
-        ours = psi.psi(shares(ref), shares(cur), epsilon=EVIDENTLY_FLOOR)
+            spec = profile.CategoricalBins(
+                dtype="category",
+                categories=["basic", "pro", "team"],
+                counts=[0] * 5,
+                frequencies=[0.0] * 5,
+            )
+        ref = spec.count(feature, reference[name])
+        cur = spec.count(feature, current[name])
+        ours = drift.psi(shares(ref), shares(cur), epsilon=EVIDENTLY_FLOOR)
         assert ours == pytest.approx(column["psi"], abs=1e-6), name
     # The inputs exercise what matters: empty bins, an unseen category, and no drift at all.
     assert frozen["columns"]["gapped"]["psi"] > 1

@@ -100,8 +100,8 @@ def main() -> int:
     repo = Path(tempfile.mkdtemp(prefix="psi-bench-")) / "repo"
     render_example(REPO_ROOT / "examples" / "churn.yml", repo, dataset_schema=schema_answer())
     sys.path.insert(0, str(repo / "src"))
-    from churn_service.monitoring import profile as ours_profile
-    from churn_service.monitoring import psi as ours_psi
+    from churn_service import reference_profile as ours_profile
+    from churn_service.monitoring import drift as ours_psi
     from churn_service.schema import COLUMNS_BY_NAME
 
     reference_path, current_path = RESULTS / "reference_1m.parquet", RESULTS / "current_1m.parquet"
@@ -110,7 +110,7 @@ def main() -> int:
     reference = pd.read_parquet(reference_path)
     current = pd.read_parquet(current_path)
 
-    def monitor(profile: dict[str, Any]) -> dict[str, Any]:
+    def monitor(profile: Any) -> dict[str, Any]:
         counter = ours_psi.BinCounter(profile)
         step = 100_000
         counter.consume(current.iloc[i : i + step] for i in range(0, len(current), step))
@@ -151,11 +151,18 @@ def main() -> int:
         column = COLUMNS_BY_NAME[name]
         if name in NUMERIC:
             both = np.concatenate([reference[name].to_numpy(), current[name].to_numpy()])
-            spec = {"edges": np.histogram_bin_edges(both, bins="sturges")[1:-1].tolist()}
+            edges = np.histogram_bin_edges(both, bins="sturges")[1:-1].tolist()
+            empty = [0] * (len(edges) + 2)
+            spec = ours_profile.QuantileBins(
+                dtype="float", edges=edges, counts=empty, frequencies=empty
+            )
         else:
-            spec = {"categories": CATEGORIES}
-        ref = ours_profile.bin_counts(column, spec, reference[name]).astype(float)
-        cur = ours_profile.bin_counts(column, spec, current[name]).astype(float)
+            empty = [0] * (len(CATEGORIES) + 2)
+            spec = ours_profile.CategoricalBins(
+                dtype="category", categories=CATEGORIES, counts=empty, frequencies=empty
+            )
+        ref = spec.count(column, reference[name]).astype(float)
+        cur = spec.count(column, current[name]).astype(float)
         # Drop bins empty on both sides (Evidently has no such bins), then floor as it does.
         keep = (ref + cur) > 0
         value = ours_psi.psi(

@@ -66,6 +66,7 @@ def derive(answers: Mapping[str, Any]) -> dict[str, Any]:
         "target": target,
         "target_column": next(c for c in columns if c["name"] == target),
         "features": features,
+        "model_dtypes": MODEL_DTYPES,
         "passthrough_columns": [
             c for c in columns if c["name"] != target and c["dtype"] not in MODEL_DTYPES
         ],

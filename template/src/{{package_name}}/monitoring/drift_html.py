@@ -86,8 +86,10 @@ def bin_chart(name: str, bins: list[dict[str, Any]], epsilon: float) -> str:
             f"{label}: reference {entry['reference']:.2%}, current {entry['current']:.2%}, "
             f"PSI contribution {contribution:.4f}"
         )
-        for offset, key, colour in ((0.0, "reference", REFERENCE_COLOUR),
-                                    (bar, "current", CURRENT_COLOUR)):
+        for offset, key, colour in (
+            (0.0, "reference", REFERENCE_COLOUR),
+            (bar, "current", CURRENT_COLOUR),
+        ):
             height = plot_h * entry[key] / y_max
             parts.append(
                 f'<rect x="{left + offset:.1f}" y="{baseline - height:.1f}" width="{bar:.1f}" '
@@ -141,7 +143,7 @@ def render_html(
     for name, feature in ranked:
         sections.append(
             f'<h2 id="feature-{escape(name)}">{escape(name)}: PSI {_number(feature["psi"])} '
-            f'{_badge(feature["verdict"])}</h2>'
+            f"{_badge(feature['verdict'])}</h2>"
             f"{bin_chart(name, feature['bins'], epsilon)}"
         )
     unmonitored = report.get("unmonitored") or []
@@ -156,7 +158,9 @@ def render_html(
     action = (
         "PAGE_ON_CALL (R11, scar SCA-0201): inspect the window, retrain or roll back."
         if verdict == "alert"
-        else "Watch the next windows." if verdict == "warn" else "No action needed."
+        else "Watch the next windows."
+        if verdict == "warn"
+        else "No action needed."
     )
     title = f"Drift report: {service}"
     return "\n".join(
