@@ -377,7 +377,7 @@ def trained_service(
     data = run_in_service(case.repo, f"{package}.sample_data", "--rows", "5000")
     assert data.returncode == 0, data.stderr[-3000:]
     yield case, run_in_service(
-        case.repo, f"{package}.train", "--config", "configs/train.yaml",
+        case.repo, f"{package}.training", "--config", "configs/train.yaml",
         "--data", "data/sample.csv", "--output", "artifacts",
     )
 

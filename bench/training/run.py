@@ -4,7 +4,7 @@
 
 Renders examples/churn.yml, writes `--rows` sample rows, and in one process:
 
-1. runs the generated pipeline end to end (`<pkg>.train.run`: validate, split, fit the
+1. runs the generated pipeline end to end (`<pkg>.training.pipeline.run`: validate, split, fit the
    preprocessing, train, evaluate, register in MLflow on sqlite, export) and reports its
    training throughput (rows/s over the epochs' batches) and its end-to-end rows/s;
 2. times one epoch of the generated training loop with every compliance hook on (seed block
@@ -47,7 +47,16 @@ def _generated(root: Path) -> dict[str, ModuleType]:
     sys.path.insert(0, str(root / "src"))
     return {
         name: importlib.import_module(f"{PACKAGE}.{name}")
-        for name in ("train", "sample_data", "model", "tracking")
+        for name in (
+            "training.compliance",
+            "training.config",
+            "training.distributed",
+            "training.loop",
+            "training.pipeline",
+            "sample_data",
+            "model",
+            "tracking",
+        )
     }
 
 
@@ -109,19 +118,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-training-") as scratch_dir:
         scratch = Path(scratch_dir)
         modules = _generated(scratch / "churn")
-        train, model_module = modules["train"], modules["model"]
+        model_module = modules["model"]
         os.chdir(scratch)
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{scratch / 'mlflow.db'}"
         data = scratch / "sample.csv"
         modules["sample_data"].generate(args.rows, seed=0).to_csv(data, index=False)
         config = replace(
-            train.TrainConfig.from_yaml(scratch / "churn" / "configs" / "train.yaml"),
+            modules["training.config"].TrainConfig.from_yaml(
+                scratch / "churn" / "configs" / "train.yaml"
+            ),
             epochs=args.epochs,
             patience=args.epochs,
         )
 
         started = time.perf_counter()
-        result = train.run(config, data_path=data, output_dir=scratch / "artifacts", track=True)
+        result = modules["training.pipeline"].run(
+            config, data_path=data, output_dir=scratch / "artifacts", track=True
+        )
         end_to_end = time.perf_counter() - started
 
         prepared = result.prepared
@@ -160,9 +173,12 @@ def main() -> int:
                 config.hidden_sizes,
                 config.dropout,
             )
-            train.set_seeds(config.seed)
+            modules["training.compliance"].set_seeds(config.seed)
             clock = _EpochClock(tracker)
-            train.fit(net, dataset, valid, config, train.Distributed(), on_epoch=clock.log)
+            distributed = modules["training.distributed"].Distributed()
+            modules["training.loop"].fit(
+                net, dataset, valid, config, distributed, on_epoch=clock.log
+            )
             hooked += clock.epochs()
         tracker.finish()
     figures = {

@@ -109,7 +109,7 @@ def training_args(package: str, *extra: str) -> list[str]:
     """`python` arguments that train a rendered service on data/sample.csv, as `make train` does."""
     return [
         "-m",
-        f"{package}.train",
+        f"{package}.training",
         "--config",
         "configs/train.yaml",
         "--data",
