@@ -44,6 +44,19 @@ def run_in_service(service: Path, *module_args: str) -> subprocess.CompletedProc
     )
 
 
+def lint_imports(service: Path) -> subprocess.CompletedProcess[str]:
+    """The service's import-linter contracts (its pyproject.toml), as its `make lint` runs them."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache", "--no-logo"],
+        cwd=service,
+        env={"PYTHONPATH": str(service / "src"), "PATH": str(Path(sys.executable).parent)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def service_test_args(package: str, coverage_gate: int) -> tuple[str, ...]:
     """The service's own test run, gated at its answered coverage (R1)."""
     return (

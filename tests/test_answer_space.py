@@ -2,10 +2,11 @@
 
 Tier 1, on a fixed seed: every drawn answer set and every answer set that ever failed
 (tests/fixtures/answer_sets/) renders in-process; every generated file parses; one ruff run over
-all renders; mypy --strict on a rotating subset (all of them with ARCHITECT_K_FUZZ_MYPY=all);
-every kustomization builds with the real kustomize and its output, the Dockerfile and the
-workflow pass kubernetes-validate, checkov, hadolint, zizmor and actionlint (tests/
-delivery_lint.py, one run of each linter over all renders); the post-render audit is clean.
+all renders; the import-linter layer contracts hold on each; mypy --strict on a rotating subset
+(all of them with ARCHITECT_K_FUZZ_MYPY=all); every kustomization builds with the real
+kustomize and its output, the Dockerfile and the workflow pass kubernetes-validate, checkov,
+hadolint, zizmor and actionlint (tests/delivery_lint.py, one run of each linter over all
+renders); the post-render audit is clean.
 
 Tier 2: answer sets chosen to differ from the examples generate sample data, train past their
 metric gate and pass their own suite at their coverage gate, in this one virtualenv.
@@ -59,7 +60,7 @@ from tests.answer_space import (
     targets,
     valid_answer_sets,
 )
-from tests.conftest import run_in_service, service_test_args
+from tests.conftest import lint_imports, run_in_service, service_test_args
 from tests.delivery_lint import lint_delivery, report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "answer_sets"
@@ -276,6 +277,17 @@ def test_one_ruff_run_over_every_render_is_clean(
                 problems[name].append(line.removeprefix(f"{repo}{os.sep}"))
     fail_for(cases, problems, "ruff")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_the_layer_contracts_hold_on_every_render(
+    cases: dict[str, Case], repos: dict[str, Path]
+) -> None:
+    # Serving, training and monitoring never import one another, whatever the answers.
+    problems = {}
+    for name, repo in repos.items():
+        result = lint_imports(repo)
+        problems[name] = [] if result.returncode == 0 else result.stdout.splitlines()[-20:]
+    fail_for(cases, problems, "lint-imports")
 
 
 def _mypy_subset(names: list[str]) -> list[str]:
