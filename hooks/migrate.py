@@ -7,11 +7,8 @@ Declared in copier.yml under `_migrations` with the release that needs them, e.g
         when: "{{ _stage == 'before' }}"
         command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/migrate.py",
                   "rename-answer", "old_name", "new_name"]
-      - version: v1.1.0
-        when: "{{ _stage == 'after' }}"
-        command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/migrate.py",
-                  "retire-file", "src/{{ package_name }}/train.py",
-                  "--into", "src/{{ package_name }}/training"]
+
+and `retire-file OLD --into NEW...` in the `after` stage (copier.yml's v0.2.0 entries).
 
 Copier runs a migration only on updates that cross its version, in the service's directory.
 Each operation is idempotent: copier may call it again on a project already migrated, and then
