@@ -159,7 +159,9 @@ def _previous_render(path: Path) -> str:
     data = {key: value for key, value in answers.items() if not key.startswith("_")}
     with tempfile.TemporaryDirectory(prefix="architect-k-previous.") as scratch:
         data_file = Path(scratch, "answers.yml")
-        data_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        data_file.write_text(
+            yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
         render = Path(scratch, "render")
         copy = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet"]
         options = ["--skip-tasks", "--vcs-ref", str(answers["_commit"])]

@@ -576,7 +576,7 @@ def test_a_v0_1_0_service_edited_inside_moved_files_updates_to_v0_2_0(
             continue
         assert all((fresh / into).exists() for into in retirement.into), retirement
         if old not in ours:
-            assert not (service / old).exists()
+            assert not (service / old).exists(), f"{old} left behind:\n{result.stderr[-3000:]}"
             continue
         marker = ours[old][2]
         carried = any(marker in text for text in _modules(service, retirement).values())
