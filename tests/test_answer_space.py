@@ -62,6 +62,7 @@ from tests.answer_space import (
 )
 from tests.conftest import lint_imports, run_in_service, service_test_args
 from tests.delivery_lint import lint_delivery, report
+from tests.test_generated_shape import MAX_LINES, long_files_without_a_reason
 
 FIXTURES = Path(__file__).parent / "fixtures" / "answer_sets"
 DRAWS = int(os.environ.get("ARCHITECT_K_FUZZ_DRAWS", "30"))
@@ -288,6 +289,13 @@ def test_the_layer_contracts_hold_on_every_render(
         result = lint_imports(repo)
         problems[name] = [] if result.returncode == 0 else result.stdout.splitlines()[-20:]
     fail_for(cases, problems, "lint-imports")
+
+
+def test_no_render_has_a_long_file_that_does_not_say_why(
+    cases: dict[str, Case], repos: dict[str, Path]
+) -> None:
+    problems = {name: long_files_without_a_reason(repo) for name, repo in repos.items()}
+    fail_for(cases, problems, f"files over {MAX_LINES} lines")
 
 
 def _mypy_subset(names: list[str]) -> list[str]:
