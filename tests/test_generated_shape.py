@@ -3,7 +3,8 @@
 Serving, training and monitoring depend on the shared modules and `contracts`, never on each
 other; the service's own lint states that with import-linter contracts, and they hold for every
 example here and every fuzz draw (tests/test_answer_space.py). Small modules by role: a file
-over MAX_LINES says at its top why it is kept whole.
+over MAX_LINES says at its top why it is kept whole. JSON documents (the handoffs) are data
+dumped from the answers, one entry per column, and JSON has no comments: they are not held to it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ def long_files_without_a_reason(repo: Path) -> list[str]:
     """Committed text files of `repo` over MAX_LINES whose first lines give no reason."""
     found = []
     for name in committed_files(repo):
+        if name.endswith(".json"):
+            continue
         try:
             lines = (repo / name).read_text(encoding="utf-8").splitlines()
         except UnicodeDecodeError:
