@@ -56,7 +56,7 @@ def test_the_layer_contracts_hold_in_every_example(example: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_an_import_from_serving_into_training_breaks_the_layer_contracts(
+def test_training_importing_serving_breaks_the_layer_contracts(
     rendered_examples: dict[str, Path], tmp_path: Path
 ) -> None:
     """The contracts are not vacuous: training reaching into serving fails the service's lint."""
