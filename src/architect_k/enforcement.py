@@ -24,7 +24,11 @@ def enforcement(answers: Mapping[str, Any], package: str) -> dict[str, list[tupl
             (WORKFLOW, "`secrets.*`"),
             (INFRASTRUCTURE_HANDOFF, "names, never values"),
         ],
-        "R3": [(f"{src}/schema.py", ""), (f"{src}/training/prepare.py", ""), (WORKFLOW, "validate job")],
+        "R3": [
+            (f"{src}/schema.py", ""),
+            (f"{src}/training/prepare.py", ""),
+            (WORKFLOW, "validate job"),
+        ],
         "R4": [
             (f"{src}/features.py", ""),
             (WORKFLOW, "validate job: `architect-k audit --rules R3,R4`"),
