@@ -33,26 +33,23 @@ def example(request: pytest.FixtureRequest, rendered_examples: dict[str, Path]) 
 
 def run_in_service(service: Path, *module_args: str) -> subprocess.CompletedProcess[str]:
     """`python -m MODULE ARGS` inside a generated service, with this venv and its src/."""
+    return _in_service(service, [sys.executable, "-m", *module_args])
+
+
+def lint_imports(service: Path) -> subprocess.CompletedProcess[str]:
+    """The service's import-linter contracts (its pyproject.toml), as its `make lint` runs them."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    return _in_service(service, [str(lint), "--no-cache", "--no-logo"])
+
+
+def _in_service(service: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", *module_args],
+        argv,
         cwd=service,
         env={"PYTHONPATH": str(service / "src"), "PATH": str(Path(sys.executable).parent)},
         capture_output=True,
         text=True,
         timeout=900,
-        check=False,
-    )
-
-
-def lint_imports(service: Path) -> subprocess.CompletedProcess[str]:
-    """The service's import-linter contracts (its pyproject.toml), as its `make lint` runs them."""
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache", "--no-logo"],
-        cwd=service,
-        env={"PYTHONPATH": str(service / "src"), "PATH": str(Path(sys.executable).parent)},
-        capture_output=True,
-        text=True,
-        timeout=300,
         check=False,
     )
 
