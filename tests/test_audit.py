@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -13,7 +14,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from architect_k import SCAR_LEDGER_DIR
+from architect_k import REPO_ROOT, SCAR_LEDGER_DIR
 from architect_k.audit import run_audit
 from architect_k.audit.cli import main
 from architect_k.audit.registry import load_rules
@@ -269,24 +270,27 @@ def test_interrogation_and_r2_are_one_detector(tmp_path: Path, value: str) -> No
     assert in_file == (credential_kind(answer) is not None)
 
 
-def test_audit_core_imports_only_stdlib_and_yaml() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys; import architect_k.audit.cli, architect_k.audit.rules;"
-        "bad=[m for m in sys.modules if m.split('.')[0] in "
-        "{'jsonschema','detect_secrets','rich','pandas','numpy'}]; print(bad)"
+def test_the_audit_command_imports_only_stdlib_and_yaml() -> None:
+    """The audit's CI job installs only PyYAML and architect-k (`pip install --no-deps`)."""
+    probe = (
+        "import sys\n"
+        "import architect_k.cli, architect_k.audit.cli, architect_k.audit.rules\n"
+        "from architect_k.audit.report import rule_help\n"
+        "from architect_k.audit.registry import load_rules\n"
+        "rule_help(load_rules()['R4'])  # reads the Scar Ledger for the SARIF help\n"
+        "heavy = 'pydantic jsonschema copier detect_secrets rich pandas numpy'.split()\n"
+        "loaded = [name for name in heavy if name in sys.modules]\n"
+        "assert not loaded, loaded\n"
     )
-    src = str(Path(__file__).resolve().parents[1] / "src")
-    out = subprocess.run(
-        [sys.executable, "-c", code],
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        env={"PYTHONPATH": str(REPO_ROOT / "src")},
         capture_output=True,
         text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": src},
+        check=False,
     )
-    assert out.stdout.strip() == "[]"
+    assert result.returncode == 0, result.stderr
 
 
 # -- real-repository classes: skips, streaming YAML, one finding per root cause ----------------
