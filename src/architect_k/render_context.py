@@ -11,12 +11,8 @@ from typing import Any
 from architect_k.audit.registry import load_rules
 from architect_k.enforcement import rule_table
 from architect_k.handoffs import handoffs_context
-from architect_k.interrogation.checks import (
-    coerce_number,
-    default_task_type,
-    package_name_for,
-    slug_for,
-)
+from architect_k.interrogation.checks import coerce_number
+from architect_k.interrogation.defaults import default_task_type, package_name_for, slug_for
 from architect_k.interrogation.fields import (
     GPU_VRAM_GB,
     LOWER_IS_BETTER,

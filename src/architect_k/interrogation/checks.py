@@ -20,18 +20,9 @@ from pydantic_core import ErrorDetails
 from architect_k.credentials import credential_kind
 from architect_k.interrogation.answers import Answers
 from architect_k.interrogation.dataset import DatasetSchema
-from architect_k.interrogation.defaults import default_task_type, package_name_for, slug_for
 from architect_k.interrogation.fields import FIELDS_BY_NAME
 
-__all__ = [
-    "Problem",
-    "check_answers",
-    "check_schema",
-    "coerce_number",
-    "default_task_type",
-    "package_name_for",
-    "slug_for",
-]
+__all__ = ["Problem", "check_answers", "check_schema", "coerce_number"]
 
 
 @dataclass(frozen=True)
