@@ -44,7 +44,7 @@ class Scar:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], line: int = 0) -> Scar:
         """Build from a schema-valid mapping (validate first; this does not)."""
-        values = {name: data[name] for name in FIELD_ORDER if name in data}
+        values = ordered(data)
         values["fipi_deflection_radius"] = float(values["fipi_deflection_radius"])
         values["debridement_ttl_days"] = int(values["debridement_ttl_days"])
         return cls(**values, line=line)
