@@ -11,7 +11,6 @@ from typing import Any
 
 WORKFLOW = ".github/workflows/ml-pipeline.yml"
 INFRASTRUCTURE_HANDOFF = "handoff/infrastructure.json"
-DATA_ENGINEERING_HANDOFF = "handoff/data-engineering.json"
 
 
 def enforcement(answers: Mapping[str, Any], package: str) -> dict[str, list[tuple[str, str]]]:
