@@ -76,6 +76,12 @@ def _commit(repo: Path, message: str) -> None:
     _run(["git", "commit", "-qm", message], repo)
 
 
+def _release(template: Path, version: str, summary: str = "") -> None:
+    """Commit the template's tree as release `version`, tagged v`version` as copier looks it up."""
+    _commit(template, f"release {version}: {summary}" if summary else f"release {version}")
+    _run(["git", "tag", f"v{version}"], template)
+
+
 def _replace(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
@@ -138,14 +144,11 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     template = tmp_path_factory.mktemp("template") / "architect-k"
     _copy_checkout(template)
     _run(["git", "init", "-q"], template)
-    _commit(template, "release 1.0.0")
-    _run(["git", "tag", "v1.0.0"], template)
+    _release(template, "1.0.0")
     _release_v1_1(template)
-    _commit(template, "release 1.1.0: ledger check in CI, privileged: false, longer drain")
-    _run(["git", "tag", "v1.1.0"], template)
+    _release(template, "1.1.0", "ledger check in CI, privileged: false, longer drain")
     _replace(template / "CHANGELOG.md", "# Changelog", "# Changelog\n\n## 1.2.0\n\n- Docs only.")
-    _commit(template, "release 1.2.0")
-    _run(["git", "tag", "v1.2.0"], template)
+    _release(template, "1.2.0")
     return template
 
 
@@ -432,11 +435,9 @@ def moving_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     template = tmp_path_factory.mktemp("moving") / "architect-k"
     _copy_checkout(template)
     _run(["git", "init", "-q"], template)
-    _commit(template, "release 1.0.0")
-    _run(["git", "tag", "v1.0.0"], template)
+    _release(template, "1.0.0")
     _release_v2_moves(template)
-    _commit(template, "release 2.0.0: drift report split, readiness and progress moved")
-    _run(["git", "tag", "v2.0.0"], template)
+    _release(template, "2.0.0", "drift report split, readiness and progress moved")
     return template
 
 
@@ -517,12 +518,10 @@ def v0_2_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(template, filter="data")
     _run(["git", "init", "-q"], template)
-    _commit(template, "release 0.1.0")
-    _run(["git", "tag", "v0.1.0"], template)
+    _release(template, "0.1.0")
     _run(["git", "rm", "-rq", "."], template)
     _copy_checkout(template)
-    _commit(template, "release 0.2.0")
-    _run(["git", "tag", "v0.2.0"], template)
+    _release(template, "0.2.0")
     return template
 
 
