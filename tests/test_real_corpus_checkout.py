@@ -3,27 +3,15 @@ and a repository it cannot bring is named with git's reason, the others still ch
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from architect_k import REPO_ROOT
+from tests.conftest import load_module
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "corpus_checkout", REPO_ROOT / "tests" / "real_corpus" / "checkout.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-checkout = _load()
+checkout = load_module("corpus_checkout", REPO_ROOT / "tests" / "real_corpus" / "checkout.py")
 
 
 def _mirror(root: Path, name: str) -> tuple[Path, str]:

@@ -9,7 +9,6 @@ follow; a third holds the real v0.1.0 and this checkout as v0.2.0.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -28,12 +27,14 @@ import pytest
 import yaml
 
 from architect_k import REPO_ROOT
-from tests.conftest import EXAMPLES_DIR, run_in_service, service_test_args
+from tests.conftest import EXAMPLES_DIR, load_module, run_in_service, service_test_args
 
 COPIER = str(Path(sys.executable).with_name("copier"))
 ARCHITECT_K = str(Path(sys.executable).with_name("architect-k"))
 WORKFLOW = Path(".github/workflows/ml-pipeline.yml")
 DEPLOYMENT = Path("k8s/base/deployment.yaml")
+#: hooks/migrate.py, for the functions its retire-file command is made of.
+migrate_hook = load_module("migrate", REPO_ROOT / "hooks" / "migrate.py")
 NEW_CI_STEP = "Verify the scar ledger has not been tampered with"
 MIGRATION = """
   - version: v1.1.0
@@ -378,17 +379,6 @@ def _retirements(template: Path, version: str, answers: dict[str, Any]) -> list[
     return declared
 
 
-def _modules(service: Path, retirement: Retirement) -> dict[str, str]:
-    """The text of every file a retirement carries edits into (a folder stands for its files)."""
-    paths = [service / into for into in retirement.into]
-    files = [f for path in paths for f in ([path] if path.is_file() else path.rglob("*"))]
-    return {
-        str(f.relative_to(service)): f.read_text(encoding="utf-8", errors="replace")
-        for f in files
-        if f.is_file()
-    }
-
-
 def _release_v2_moves(template: Path) -> None:
     """v2.0.0 splits the drift report module into a charts and a page module, renames the worker
     readiness module (changing its all_loaded) and the progress module, each declared as a
@@ -578,7 +568,8 @@ def test_a_v0_1_0_service_edited_inside_moved_files_updates_to_v0_2_0(
             assert not (service / old).exists(), f"{old} left behind:\n{result.stderr[-3000:]}"
             continue
         marker = ours[old][2]
-        carried = any(marker in text for text in _modules(service, retirement).values())
+        modules = migrate_hook._modules([service / into for into in retirement.into])
+        carried = any(marker in p.read_text(encoding="utf-8", errors="replace") for p in modules)
         kept = old in conflicts and marker in (service / old).read_text(encoding="utf-8")
         assert carried != kept, f"{old}: the edit {marker!r} is {'in both' if kept else 'lost'}"
     for path, (_, _, marker) in ours.items():
@@ -586,30 +577,20 @@ def test_a_v0_1_0_service_edited_inside_moved_files_updates_to_v0_2_0(
             assert marker in (service / path).read_text(encoding="utf-8")
 
 
-def _migrate_module() -> Any:
-    spec = importlib.util.spec_from_file_location("migrate", REPO_ROOT / "hooks" / "migrate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_an_edit_is_carried_only_where_its_context_stands_once() -> None:
     """Code a split moved one block deeper still takes the edit, at its new indentation; code
     that stands twice in the new modules takes nothing, since either copy could be meant."""
-    migrate = _migrate_module()
     body = [f"{step}(batch)\n" for step in ("load", "check", "step", "log", "save", "free")]
     pristine = "def fit():\n    for batch in data:\n" + "".join(" " * 8 + line for line in body)
     team = pristine.replace("        log(batch)\n", "        clip()\n        log(batch)\n")
-    (edit,) = migrate._edits(pristine, team)
+    (edit,) = migrate_hook._edits(pristine, team)
     deeper = Path("loop.py")
     moved = "def epoch():\n    if ok:\n        for batch in data:\n"
     modules = {deeper: (moved + "".join(" " * 12 + line for line in body)).splitlines(True)}
-    assert migrate._carry(edit, modules) == deeper
+    assert migrate_hook._carry(edit, modules) == deeper
     assert modules[deeper][6:8] == ["            clip()\n", "            log(batch)\n"]
-    assert migrate._carry(edit, modules) == deeper, "a second run finds it already carried"
+    assert migrate_hook._carry(edit, modules) == deeper, "a second run finds it already carried"
     assert modules[deeper].count("            clip()\n") == 1
     twice = {Path("a.py"): pristine.splitlines(True), Path("b.py"): pristine.splitlines(True)}
-    assert migrate._carry(edit, twice) is None
+    assert migrate_hook._carry(edit, twice) is None
     assert all("clip" not in "".join(lines) for lines in twice.values())
