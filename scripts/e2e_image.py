@@ -344,9 +344,10 @@ class Service:
     auth_mode: str
 
     def python(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-        """`python ARGS` in the service with this venv and its src/ (as tests/conftest.py)."""
+        """`python ARGS` in the service with this venv, its src/ (as tests/conftest.py) and its
+        scripts/ (the dev credentials and the load test's sample bodies)."""
         env = {
-            "PYTHONPATH": str(self.path / "src"),
+            "PYTHONPATH": os.pathsep.join(str(self.path / name) for name in ("src", "scripts")),
             "MLFLOW_TRACKING_URI": f"sqlite:///{self.path / 'mlflow.db'}",
         }
         return run([sys.executable, *args], env=env, cwd=self.path, timeout=timeout)
@@ -369,7 +370,6 @@ def render_and_train(example: Path, destination: Path, **overrides: Any) -> Serv
 REFERENCE = """
 import json, sys
 from pathlib import Path
-sys.path.insert(0, "scripts")
 import orjson
 from loadtest import sample_bodies
 from {package}.predictor import Predictor
@@ -384,24 +384,22 @@ import json, sys
 from pathlib import Path
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-sys.path.insert(0, "scripts")
 import dev_credentials as dev
 pair = dev.write_signing_pair(Path(sys.argv[1]))
 public_key = load_pem_public_key(pair.public_key.read_bytes())
 jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(public_key))
-jwk |= {{"kid": "e2e", "use": "sig", "alg": "ES256"}}
-print(json.dumps({{
-    "jwks": json.dumps({{"keys": [jwk]}}),
+jwk |= {"kid": "e2e", "use": "sig", "alg": "ES256"}
+print(json.dumps({
+    "jwks": json.dumps({"keys": [jwk]}),
     "token": dev.mint(pair.signing_key, issuer=sys.argv[2], audience=sys.argv[3]),
-}}))
+}))
 """,
     "mtls": """
 import json, sys
 from pathlib import Path
-sys.path.insert(0, "scripts")
 import dev_credentials as dev
 bundle = dev.write_tls_bundle(Path(sys.argv[1]))
-print(json.dumps({{name: str(getattr(bundle, name)) for name in bundle.__dataclass_fields__}}))
+print(json.dumps({name: str(getattr(bundle, name)) for name in bundle.__dataclass_fields__}))
 """,
 }
 
@@ -421,7 +419,7 @@ class Client:
 
 def credentials(service: Service, directory: Path, port: int) -> Client:
     """Throwaway credentials from the service's scripts/dev_credentials.py, as cluster objects."""
-    code = CREDENTIALS[service.auth_mode].format(package=service.package)
+    code = CREDENTIALS[service.auth_mode]
     if service.auth_mode == "oauth2":
         issuer, audience = "https://issuer.e2e.invalid/", service.app
         made = json.loads(service.python("-c", code, str(directory), issuer, audience).stdout)
