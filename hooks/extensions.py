@@ -48,6 +48,7 @@ from architect_k.interrogation import (  # noqa: E402
     render_form,
     slug_for,
 )
+from architect_k.ledger.fipi import scar_warnings  # noqa: E402
 from architect_k.render_api_models import api_models_context  # noqa: E402
 from architect_k.render_context import derive  # noqa: E402
 from architect_k.workloads import to_yaml  # noqa: E402
@@ -101,8 +102,8 @@ def show_scar_warnings(context: Context) -> str:
     key = json.dumps(answers, sort_keys=True, default=str)
     if key not in _SHOWN_WARNINGS and not context["_copier_conf"]["quiet"]:
         _SHOWN_WARNINGS.add(key)
-        for warning in derive(answers)["scar_warnings"]:
-            print(warning["message"], file=sys.stderr)
+        for warning in scar_warnings(answers):
+            print(warning.message, file=sys.stderr)
     return ""
 
 
