@@ -8,7 +8,8 @@ Declared in copier.yml under `_migrations` with the release that needs them, e.g
         command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/hooks/migrate.py",
                   "rename-answer", "old_name", "new_name"]
 
-and `retire-file OLD --into NEW...` in the `after` stage (copier.yml's v0.2.0 entries).
+and `retire-files --move OLD NEW... [--move OLD NEW...]` in the `after` stage, one migration
+per release that moves files (copier.yml's v0.2.0 entry).
 
 Copier runs a migration only on updates that cross its version, in the service's directory.
 Each operation is idempotent: copier may call it again on a project already migrated, and then
@@ -22,8 +23,9 @@ import difflib
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 
 import yaml
@@ -148,32 +150,28 @@ def _at_head(path: Path) -> str | None:
     return shown.stdout.decode("utf-8") if shown.returncode == 0 else None
 
 
-def _previous_render(path: Path) -> str:
-    """What the release recorded in the committed answers file rendered at `path` (empty if
-    nothing: then every line of the team's file is their own edit).
+def _render_previous_release(scratch: Path) -> Path:
+    """Render, into `scratch`, what the release recorded in the committed answers file rendered
+    for this service; returns the rendered tree.
 
     A fresh interpreter renders it: this one imported architect_k from the new release, and the
     old release's Jinja extensions must import their own.
     """
     answers = yaml.safe_load(_at_head(ANSWERS_FILE) or "") or {}
     data = {key: value for key, value in answers.items() if not key.startswith("_")}
-    with tempfile.TemporaryDirectory(prefix="architect-k-previous.") as scratch:
-        data_file = Path(scratch, "answers.yml")
-        data_file.write_text(
-            yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    data_file = scratch / "answers.yml"
+    data_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    render = scratch / "render"
+    copy = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet"]
+    options = ["--skip-tasks", "--vcs-ref", str(answers["_commit"])]
+    sources = ["--data-file", str(data_file), str(answers["_src_path"]), str(render)]
+    rendered = subprocess.run([*copy, *options, *sources], capture_output=True, text=True)
+    if rendered.returncode:
+        raise SystemExit(
+            f"migrate: retire-files: cannot render the previous release {answers['_commit']} "
+            f"to compare with:\n{rendered.stderr[-2000:]}"
         )
-        render = Path(scratch, "render")
-        copy = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet"]
-        options = ["--skip-tasks", "--vcs-ref", str(answers["_commit"])]
-        sources = ["--data-file", str(data_file), str(answers["_src_path"]), str(render)]
-        rendered = subprocess.run([*copy, *options, *sources], capture_output=True, text=True)
-        if rendered.returncode:
-            raise SystemExit(
-                f"migrate: retire-file {path}: cannot render the previous release "
-                f"{answers['_commit']} to compare with:\n{rendered.stderr[-2000:]}"
-            )
-        pristine = render / path
-        return pristine.read_text(encoding="utf-8") if pristine.is_file() else ""
+    return render
 
 
 def _stages(path: Path) -> set[str]:
@@ -212,21 +210,23 @@ def _modules(into: Sequence[Path]) -> Iterator[Path]:
             yield target
 
 
-def retire_file(old: Path, into: Sequence[Path]) -> str:
+def retire_file(old: Path, into: Sequence[Path], previous_release: Callable[[], Path]) -> str:
     """Retire `old`, a file the release no longer renders, carrying the team's edits of it
     into `into` (files, or folders standing for every file in them); returns the outcome.
 
     Runs after copier's update, which deletes such a file whether or not the team edited it.
-    The team's text is HEAD's; the pristine one is what the previous release rendered. Each
-    edit whose lines and context stand exactly once in the new modules is applied there. If
-    any is left, `old` comes back with the team's text as a modify/delete conflict.
+    The team's text is HEAD's; the pristine one is what the previous release rendered (the tree
+    `previous_release` returns; empty if it has no such file, so that every line is the team's).
+    Each edit whose lines and context stand exactly once in the new modules is applied there.
+    If any is left, `old` comes back with the team's text as a modify/delete conflict.
     """
     team = _at_head(old)
     if team is None:
         return "not in this service"
     if old.exists() and _stages(old) != {"1", "2"}:
         return "still rendered by this release; nothing retired"
-    pristine = _previous_render(old)
+    rendered = previous_release() / old
+    pristine = rendered.read_text(encoding="utf-8") if rendered.is_file() else ""
     if pristine == team:
         old.unlink(missing_ok=True)
         return "unedited; removed"
@@ -262,6 +262,15 @@ def retire_file(old: Path, into: Sequence[Path]) -> str:
     )
 
 
+def retire_files(moves: Sequence[Sequence[Path]]) -> Iterator[tuple[Path, str]]:
+    """Retire each `[OLD, NEW...]` of `moves` (see `retire_file`), yielding (OLD, outcome); the
+    previous release is rendered once, and only if some moved file needs comparing."""
+    with tempfile.TemporaryDirectory(prefix="architect-k-previous.") as scratch:
+        previous_release = cache(partial(_render_previous_release, Path(scratch)))
+        for old, *into in moves:
+            yield old, retire_file(old, into, previous_release)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one migration operation in the current directory (the service being updated)."""
     parser = argparse.ArgumentParser(prog="migrate.py", description=__doc__.splitlines()[0])
@@ -270,17 +279,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     rename.add_argument("old")
     rename.add_argument("new")
     retire = commands.add_parser(
-        "retire-file", help="after the update: carry the team's edits of a moved file over"
+        "retire-files", help="after the update: carry the team's edits of moved files over"
     )
-    retire.add_argument("old", type=Path)
-    retire.add_argument("--into", type=Path, nargs="+", required=True)
+    retire.add_argument(
+        "--move",
+        nargs="+",
+        type=Path,
+        action="append",
+        required=True,
+        metavar="PATH",
+        help="OLD NEW...: a file this release no longer renders, then where its code went",
+    )
     args = parser.parse_args(argv)
     if args.command == "rename-answer":
         state = "done" if rename_answer(args.old, args.new) else "already applied"
         print(f"migrate: rename-answer {args.old} -> {args.new}: {state}", file=sys.stderr)
-    else:
-        outcome = retire_file(args.old, args.into)
-        print(f"migrate: retire-file {args.old}: {outcome}", file=sys.stderr)
+        return 0
+    if any(len(move) < 2 for move in args.move):
+        parser.error("--move needs the old file and at least one new place for its code")
+    for old, outcome in retire_files(args.move):
+        print(f"migrate: retire-file {old}: {outcome}", file=sys.stderr)
     return 0
 
 

@@ -33,7 +33,7 @@ COPIER = str(Path(sys.executable).with_name("copier"))
 ARCHITECT_K = str(Path(sys.executable).with_name("architect-k"))
 WORKFLOW = Path(".github/workflows/ml-pipeline.yml")
 DEPLOYMENT = Path("k8s/base/deployment.yaml")
-#: hooks/migrate.py, for the functions its retire-file command is made of.
+#: hooks/migrate.py, for the functions its retire-files command is made of.
 migrate_hook = load_module("migrate", REPO_ROOT / "hooks" / "migrate.py")
 NEW_CI_STEP = "Verify the scar ledger has not been tampered with"
 MIGRATION = """
@@ -139,13 +139,19 @@ def _release_v1_1(template: Path) -> None:
     _declare_migrations(template, MIGRATION)
 
 
-@pytest.fixture(scope="module")
-def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This checkout released as v1.0.0, v1.1.0 (rule change + migration) and v1.2.0."""
-    template = tmp_path_factory.mktemp("template") / "architect-k"
+def _released_checkout(parent: Path) -> Path:
+    """This checkout as a template repository in `parent`, released as v1.0.0."""
+    template = parent / "architect-k"
     _copy_checkout(template)
     _run(["git", "init", "-q"], template)
     _release(template, "1.0.0")
+    return template
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout released as v1.0.0, v1.1.0 (rule change + migration) and v1.2.0."""
+    template = _released_checkout(tmp_path_factory.mktemp("template"))
     _release_v1_1(template)
     _release(template, "1.1.0", "ledger check in CI, privileged: false, longer drain")
     _replace(template / "CHANGELOG.md", "# Changelog", "# Changelog\n\n## 1.2.0\n\n- Docs only.")
@@ -357,32 +363,34 @@ def test_the_updated_service_passes_its_own_suite(template_repo: Path, tmp_path:
 
 @dataclass(frozen=True)
 class Retirement:
-    """A declared `retire-file OLD --into NEW...` migration, rendered for one service."""
+    """One `--move OLD NEW...` of a declared retire-files migration, rendered for one service."""
 
     old: str
     into: tuple[str, ...]
 
 
 def _retirements(template: Path, version: str, answers: dict[str, Any]) -> list[Retirement]:
-    """The retire-file migrations the template's copier.yml declares for `version`."""
+    """The moves the retire-files migrations of the template's copier.yml declare for `version`."""
     config = yaml.safe_load((template / "copier.yml").read_text(encoding="utf-8"))
     declared = []
     for migration in config.get("_migrations", []):
         command = [str(part) for part in migration["command"]]
-        if migration["version"] != version or "retire-file" not in command:
+        if migration["version"] != version or "retire-files" not in command:
             continue
-        args = [
-            jinja2.Template(part).render(answers)
-            for part in command[command.index("retire-file") + 1 :]
-        ]
-        declared.append(Retirement(args[0], tuple(args[args.index("--into") + 1 :])))
+        moves: list[list[str]] = []
+        for part in command[command.index("retire-files") + 1 :]:
+            if part == "--move":
+                moves.append([])
+            else:
+                moves[-1].append(jinja2.Template(part).render(answers))
+        declared += [Retirement(old, tuple(into)) for old, *into in moves]
     return declared
 
 
 def _release_v2_moves(template: Path) -> None:
     """v2.0.0 splits the drift report module into a charts and a page module, renames the worker
-    readiness module (changing its all_loaded) and the progress module, each declared as a
-    retire-file migration. (The importers are left alone: the update, not the moved service's
+    readiness module (changing its all_loaded) and the progress module, each a --move of one
+    retire-files migration. (The importers are left alone: the update, not the moved service's
     imports, is under test.)"""
     package = template / "template" / "src" / "{{package_name}}"
     drift = package / "monitoring" / "drift_html.py"
@@ -411,21 +419,17 @@ def _release_v2_moves(template: Path) -> None:
         "progress.py": "training_progress.py",
     }
     in_package = "src/{{ package_name }}/"
-    entries = []
+    command = [*hook, "retire-files"]
     for old, new in moves.items():
-        command = [*hook, "retire-file", in_package + old, "--into", in_package + new]
-        # JSON is YAML's flow style: one line per migration.
-        entries.append(f"\n  - version: v2.0.0\n    command: {json.dumps(command)}")
-    _declare_migrations(template, "".join(entries) + "\n")
+        command += ["--move", in_package + old, in_package + new]
+    # JSON is YAML's flow style.
+    _declare_migrations(template, f"\n  - version: v2.0.0\n    command: {json.dumps(command)}\n")
 
 
 @pytest.fixture(scope="module")
 def moving_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This checkout released as v1.0.0 and as v2.0.0, which moves and splits modules."""
-    template = tmp_path_factory.mktemp("moving") / "architect-k"
-    _copy_checkout(template)
-    _run(["git", "init", "-q"], template)
-    _release(template, "1.0.0")
+    template = _released_checkout(tmp_path_factory.mktemp("moving"))
     _release_v2_moves(template)
     _release(template, "2.0.0", "drift report split, readiness and progress moved")
     return template
@@ -481,9 +485,10 @@ def test_edits_inside_moved_files_are_carried_over_or_left_as_conflicts(
 
     # Copier may run a migration again: the second run changes nothing.
     migrated = _state(service)
+    migrate = [sys.executable, str(moving_template / "hooks" / "migrate.py"), "retire-files"]
     for retirement in _retirements(moving_template, "v2.0.0", answers):
-        migrate = [sys.executable, str(moving_template / "hooks" / "migrate.py"), "retire-file"]
-        _run([*migrate, retirement.old, "--into", *retirement.into], service)
+        migrate += ["--move", retirement.old, *retirement.into]
+    _run(migrate, service)
     assert _state(service) == migrated
 
 
@@ -518,7 +523,7 @@ def v0_2_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_v0_1_0_service_edited_inside_moved_files_updates_to_v0_2_0(
     v0_2_template: Path, tmp_path: Path
 ) -> None:
-    """Every file v0.1.0 rendered and v0.2.0 does not is declared a retire-file migration, and
+    """Every file v0.1.0 rendered and v0.2.0 does not is declared a retire-files move, and
     the team's edits inside moved files are carried over or left as conflicts."""
     service = _service(v0_2_template, tmp_path, "churn", "v0.1.0")
     answers = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
@@ -555,9 +560,9 @@ def test_a_v0_1_0_service_edited_inside_moved_files_updates_to_v0_2_0(
     dropped = old_files - new_files
     assert not dropped - declared.keys(), (
         f"v0.2.0 no longer renders {sorted(dropped - declared.keys())} and copier.yml declares "
-        "no retire-file migration for them: copier update would delete a team's edits there"
+        "no --move in a retire-files migration: copier update would delete a team's edits there"
     )
-    assert not declared.keys() - old_files, "a retire-file migration names a file v0.1.0 lacks"
+    assert not declared.keys() - old_files, "a retire-files migration moves a file v0.1.0 lacks"
     conflicts = _conflicts(service)
     for old, retirement in declared.items():
         if old not in dropped:
