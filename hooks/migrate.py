@@ -296,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"migrate: rename-answer {args.old} -> {args.new}: {state}", file=sys.stderr)
         return 0
     if any(len(move) < 2 for move in args.move):
-        parser.error("--move needs the old file and at least one new place for its code")
+        retire.error("--move needs the old file and at least one new place for its code")
     for old, outcome in retire_files(args.move):
         print(f"migrate: retire-file {old}: {outcome}", file=sys.stderr)
     return 0
